@@ -1,0 +1,26 @@
+"""Business dates: calendar dates in the company's time zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+
+def business_date(moment: datetime, zone: ZoneInfo) -> date:
+    """Return the company's calendar date at an aware ``moment``."""
+    return moment.astimezone(zone).date()
+
+
+def run_moment(day: date, zone: ZoneInfo, hour: int) -> datetime:
+    """Return ``day`` at ``hour`` o'clock company time, as an aware UTC datetime.
+
+    ``zoneinfo`` resolves daylight saving time: on a spring-forward day an
+    hour that does not exist is moved forward by the gap.
+    """
+    local = datetime.combine(day, time(hour=hour), tzinfo=zone)
+    return local.astimezone(timezone.utc)
+
+
+def wait_until(now: datetime, day: date, zone: ZoneInfo, hour: int) -> timedelta:
+    """Return how long to sleep from ``now`` until ``day`` at ``hour``, at least 0."""
+    return max(timedelta(0), run_moment(day, zone, hour) - now)

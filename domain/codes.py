@@ -1,0 +1,135 @@
+"""Collection letter codes and letter sequences.
+
+A sequence is an ordered list of steps, letter 1 to letter 5 and then
+``collection``, the hand-off to a collection agency. Each step waits a number
+of days: the first counts from the invoice's due date (the grace period),
+every later one from the date of the invoice's previous letter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+
+from domain.money import MINOR_UNITS
+
+
+class CollectionLetterCode(str, Enum):
+    """A step of a collection letter sequence, in escalation order."""
+
+    LETTER1 = "letter1"
+    LETTER2 = "letter2"
+    LETTER3 = "letter3"
+    LETTER4 = "letter4"
+    LETTER5 = "letter5"
+    COLLECTION = "collection"
+
+    @property
+    def rank(self) -> int:
+        return _ORDER.index(self)
+
+    @property
+    def label(self) -> str:
+        if self is CollectionLetterCode.COLLECTION:
+            return "Collection"
+        return f"Collection letter {self.rank + 1}"
+
+
+_ORDER = list(CollectionLetterCode)
+
+
+@dataclass
+class LetterSequenceStep:
+    """One code of a sequence with its waiting days, fees and letter text."""
+
+    code: CollectionLetterCode
+    days: int
+    text: str = ""
+    fees: dict[str, Decimal] = field(default_factory=dict)
+    """Fee per currency, charged once per letter that carries this code."""
+
+    def fee_for(self, currency: str) -> Decimal:
+        return self.fees.get(currency, Decimal(0))
+
+
+class SequenceError(ValueError):
+    """A letter sequence whose steps cannot be followed."""
+
+
+def validate_steps(steps: list[LetterSequenceStep]) -> None:
+    """Raise ``SequenceError`` unless the steps form a usable sequence.
+
+    The codes must be unique and in escalation order, start with at least one
+    letter, and ``collection`` may only be the last step. Days must be 1 to
+    3650 and fees must not be negative.
+    """
+    if not steps:
+        raise SequenceError("a letter sequence needs at least one step")
+    if steps[0].code is CollectionLetterCode.COLLECTION:
+        raise SequenceError("a letter sequence must start with a letter, not collection")
+    for index, step in enumerate(steps):
+        if index and step.code.rank <= steps[index - 1].code.rank:
+            raise SequenceError(
+                f"step {index + 1}: code {step.code.value} must come after "
+                f"{steps[index - 1].code.value}"
+            )
+        if not 1 <= step.days <= 3650:
+            raise SequenceError(
+                f"step {index + 1}: days {step.days} is invalid: expected 1 to 3650"
+            )
+        for currency, fee in step.fees.items():
+            if fee < 0:
+                raise SequenceError(
+                    f"step {index + 1}: fee {fee} {currency} must not be negative"
+                )
+
+
+def step_for(steps: list[LetterSequenceStep], code: CollectionLetterCode) -> LetterSequenceStep:
+    """Return the step of ``code``, or the next higher step the sequence has.
+
+    A code can be missing when a user changed the sequence after the code was
+    set on an invoice. Moving up keeps escalation going without skipping back.
+    """
+    for step in steps:
+        if step.code.rank >= code.rank:
+            return step
+    return steps[-1]
+
+
+def next_code(
+    steps: list[LetterSequenceStep], code: CollectionLetterCode
+) -> CollectionLetterCode:
+    """Return the code after ``code``, or ``code`` itself at the end."""
+    for step in steps:
+        if step.code.rank > code.rank:
+            return step.code
+    return code
+
+
+def default_steps() -> list[LetterSequenceStep]:
+    """Return the standard sequence: letters after 7, 14, 14 days, then collection."""
+    return [
+        LetterSequenceStep(
+            CollectionLetterCode.LETTER1,
+            7,
+            "Our records show that the invoices below are past due. If you have "
+            "already paid, please disregard this letter. Otherwise, please pay "
+            "the total due by return.",
+        ),
+        LetterSequenceStep(
+            CollectionLetterCode.LETTER2,
+            14,
+            "We have not received payment for the invoices below despite our "
+            "earlier reminder. Please pay the total due within 14 days.",
+        ),
+        LetterSequenceStep(
+            CollectionLetterCode.LETTER3,
+            14,
+            "Final notice. The invoices below remain unpaid and a reminder fee has "
+            "been added. Unless the total due is paid within 14 days, the claim "
+            "will be handed to a collection agency without further notice.",
+            {currency: Decimal("25") for currency in MINOR_UNITS},
+        ),
+        LetterSequenceStep(CollectionLetterCode.COLLECTION, 14, ""),
+    ]

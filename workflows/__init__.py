@@ -1,0 +1,1 @@
+"""Temporal workflows: deterministic decisions and waiting, no I/O."""

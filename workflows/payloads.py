@@ -1,0 +1,120 @@
+"""Inputs and results of the case workflow and its activities.
+
+New fields get defaults so that histories written by older code still
+decode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from domain.case import CasePlan, CaseStage
+
+
+@dataclass
+class CaseInput:
+    customer_account: str
+    case_id: int | None = None
+    """Set when the workflow continues as new with a case already open."""
+
+
+@dataclass
+class CaseResult:
+    case_id: int
+    customer_account: str
+    closed_on: date
+    close_reason: str
+    closed_by: str | None = None
+
+
+@dataclass
+class OpenCaseInput:
+    customer_account: str
+    workflow_id: str
+    run_id: str
+    business_date: date
+
+
+@dataclass
+class LoadCaseInput:
+    customer_account: str
+    business_date: date
+
+
+@dataclass
+class PostLetterInput:
+    case_id: int
+    customer_account: str
+    business_date: date
+
+
+@dataclass
+class PostLetterResult:
+    letter_id: int | None
+    """``None`` when the re-check at posting found no letter due."""
+    number: str | None = None
+    created: bool = False
+    """False when a retry found the letter of this date already posted."""
+
+
+@dataclass
+class HandoffInput:
+    case_id: int
+    customer_account: str
+    business_date: date
+
+
+@dataclass
+class HandoffResult:
+    handoff_id: int | None
+    created: bool = False
+
+
+@dataclass
+class CaseProgressInput:
+    case_id: int
+    business_date: date
+    stage: CaseStage
+    overdue_amount: Decimal
+    next_action_date: date | None
+    note: str | None = None
+    """A skipped-letter reason to record on the timeline, if any."""
+
+
+@dataclass
+class CloseCaseInput:
+    case_id: int
+    business_date: date
+    reason: str
+    closed_by: str | None = None
+
+
+@dataclass
+class CloseRequest:
+    reason: str
+    user: str
+
+
+@dataclass
+class CaseState:
+    """What ``get_state`` returns: the case as the workflow last planned it."""
+
+    customer_account: str
+    case_id: int | None
+    business_date: date | None
+    plan: CasePlan | None = None
+    closed: bool = False
+    close_reason: str | None = None
+
+
+@dataclass
+class OpenOverdueCasesInput:
+    business_date: date
+
+
+@dataclass
+class OpenOverdueCasesResult:
+    started: list[str] = field(default_factory=list)
+
