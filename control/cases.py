@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, or_
 from sqlmodel import Session, select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -61,31 +61,36 @@ def overdue_customers(
     return sorted(set(session.exec(query.distinct()).all()))
 
 
-def _closed_by_user_since(session: Session, account: str) -> date | None:
-    """Return the date a user closed the customer's last case, if they did."""
+def _held_back_by_user_close(session: Session, account: str, business_date: date) -> bool:
+    """Return whether a user closed the customer's last case and nothing new
+    fell overdue since.
+
+    A user who closes a case with invoices still overdue has decided to stop
+    collecting them; only a debit posted after the close, or one falling due
+    on or after the close date, opens a new case.
+    """
     last = session.exec(
         select(CollectionCase)
         .where(CollectionCase.customer_account == account)
         .order_by(CollectionCase.id.desc())  # type: ignore[union-attr]
     ).first()
     if last is None or last.status is CaseStatus.OPEN or last.closed_by is None:
-        return None
-    return last.closed_on
-
-
-def _newly_overdue_since(session: Session, account: str, since: date, business_date: date) -> bool:
-    """Return whether a debit of the account fell overdue after ``since``."""
-    found = session.exec(
+        return False
+    assert last.closed_on is not None
+    newer = session.exec(
         select(CustomerTransaction.id).where(
             CustomerTransaction.customer_account == account,
             CustomerTransaction.is_open,
-            CustomerTransaction.kind == TransactionKind.INVOICE,
+            CustomerTransaction.kind.in_([TransactionKind.INVOICE, TransactionKind.FEE]),
             CustomerTransaction.open_amount > 0,
             CustomerTransaction.due_date < business_date,
-            CustomerTransaction.due_date >= since,
+            or_(
+                CustomerTransaction.due_date >= last.closed_on,
+                CustomerTransaction.created_at > last.updated_at,
+            ),
         )
     ).first()
-    return found is not None
+    return newer is None
 
 
 @dataclass
@@ -135,11 +140,11 @@ async def notify_ledger_changed(
                 )
             ).all()
         )
-        held_back = set()
-        for account in overdue - open_cases:
-            closed_on = _closed_by_user_since(session, account)
-            if closed_on and not _newly_overdue_since(session, account, closed_on, business_date):
-                held_back.add(account)
+        held_back = {
+            account
+            for account in overdue - open_cases
+            if _held_back_by_user_close(session, account, business_date)
+        }
 
     for account in wanted:
         if account in overdue and account not in held_back:

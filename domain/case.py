@@ -5,7 +5,6 @@ They are plain dataclasses of ``str``, ``int``, ``date``, ``Decimal`` and
 exactly, with amounts as decimal strings.
 """
 
-from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date

@@ -6,7 +6,6 @@ of days: the first counts from the invoice's due date (the grace period),
 every later one from the date of the invoice's previous letter.
 """
 
-from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal

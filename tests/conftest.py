@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,13 @@ def engine(database_url: str) -> Iterator[Engine]:
 def session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def render_pool() -> Iterator[ProcessPoolExecutor]:
+    """One PDF rendering process for the whole run, as the worker uses."""
+    from worker import make_render_pool
+
+    pool = make_render_pool(1)
+    yield pool
+    pool.shutdown()

@@ -4,10 +4,9 @@ New fields get defaults so that histories written by older code still
 decode.
 """
 
-from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from domain.case import CasePlan, CaseStage
@@ -34,13 +33,24 @@ class OpenCaseInput:
     customer_account: str
     workflow_id: str
     run_id: str
-    business_date: date
+    opened_at: datetime
+    """Workflow time of the opening; the activity turns it into a business date."""
+    case_id: int | None = None
+    """Case of a run that continued as new; the activity only reads it."""
+
+
+@dataclass
+class CaseSetup:
+    """The case row and the worker's calendar settings for the run."""
+
+    case_id: int
+    timezone: str
+    run_hour: int
 
 
 @dataclass
 class LoadCaseInput:
     customer_account: str
-    business_date: date
 
 
 @dataclass
@@ -118,3 +128,9 @@ class OpenOverdueCasesInput:
 class OpenOverdueCasesResult:
     started: list[str] = field(default_factory=list)
 
+
+
+@dataclass
+class ScanSetup:
+    timezone: str
+    run_hour: int

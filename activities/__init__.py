@@ -1,0 +1,1 @@
+"""Temporal activities: database writes and document rendering."""
