@@ -1,0 +1,114 @@
+"""Payments pushed by an ERP or bank integration."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from api.deps import BusinessDateDep, EngineDep, SessionDep, SettingsDep, TemporalDep
+from api.errors import field_error, not_found
+from api.schemas import PaymentPublic, PaymentRequest, SettlementPublic, TransactionPublic
+from control.cases import notify_ledger_changed
+from domain.case import TransactionKind
+from domain.money import round_money
+from ledger.posting import PostingError, post_transaction
+from models import Customer, CustomerTransaction, Settlement
+from models.snapshot import lock_customer
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/payments", tags=["payments"])
+
+# Request fields that PostingError may name, mapped to the request body's names.
+_FIELD_NAMES = {"transaction_date": "payment_date"}
+
+
+@router.post("", status_code=201, response_model=PaymentPublic, responses={404: {}, 409: {}, 422: {}})
+async def record_payment(
+    body: PaymentRequest,
+    session: SessionDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    client: TemporalDep,
+    today: BusinessDateDep,
+) -> PaymentPublic:
+    """Record a payment, settle it and tell the customer's case.
+
+    The payment settles the named invoices, or the oldest due open items
+    first; what no item absorbs stays open as an unapplied payment.
+    """
+    if lock_customer(session, body.customer_account) is None:
+        raise not_found("customer", body.customer_account, ("body", "customer_account"))
+    try:
+        payment = post_transaction(
+            session,
+            customer_account=body.customer_account,
+            kind=TransactionKind.PAYMENT,
+            document_number=body.document_number,
+            transaction_date=body.payment_date,
+            due_date=None,
+            currency=body.currency,
+            amount=body.amount,
+            settles=body.settles,
+        )
+        session.commit()
+    except PostingError as err:
+        session.rollback()
+        status = 409 if "already exists" in err.reason else 422
+        raise field_error(
+            status, ("body", _FIELD_NAMES.get(err.field, err.field)), err.reason, "invalid"
+        ) from err
+    except IntegrityError as err:
+        session.rollback()
+        raise field_error(
+            409,
+            ("body", "document_number"),
+            f"payment {body.document_number} already exists for customer "
+            f"{body.customer_account}",
+            "duplicate",
+        ) from err
+
+    settlements = session.exec(
+        select(Settlement, CustomerTransaction)
+        .join(CustomerTransaction, Settlement.debit_id == CustomerTransaction.id)  # type: ignore[arg-type]
+        .where(Settlement.credit_id == payment.id)
+        .order_by(Settlement.id)  # type: ignore[arg-type]
+    ).all()
+    currency = payment.currency
+    logger.info(
+        "payment %s of %s %s recorded for customer %s: %d settlements",
+        payment.document_number,
+        body.amount,
+        currency,
+        payment.customer_account,
+        len(settlements),
+    )
+
+    notified = True
+    try:
+        await notify_ledger_changed(client, settings, engine, [payment.customer_account], today)
+    except Exception as err:  # noqa: BLE001  (the payment is stored; the daily scan catches up)
+        notified = False
+        logger.error(
+            "payment %s stored but the case of customer %s was not told: %s",
+            payment.document_number,
+            payment.customer_account,
+            err,
+        )
+    customer = session.get(Customer, payment.customer_account)
+    assert customer is not None
+    return PaymentPublic(
+        payment=TransactionPublic.of(payment),
+        settlements=[
+            SettlementPublic(
+                document_number=debit.document_number,
+                amount=round_money(settlement.amount, currency),
+                open_amount_after=round_money(debit.open_amount, currency),
+            )
+            for settlement, debit in settlements
+        ],
+        unapplied_amount=round_money(-payment.open_amount, currency),
+        case_notified=notified,
+    )

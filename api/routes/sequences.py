@@ -1,0 +1,114 @@
+"""Collection letter sequences: read and change the codes, days and fees."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from fastapi import APIRouter
+from sqlmodel import Session, select
+
+from api.deps import SessionDep
+from api.errors import field_error, not_found
+from api.schemas import LetterSequenceBody, LetterSequencePublic, SequenceStepBody
+from domain.codes import LetterSequenceStep, SequenceError, validate_steps
+from domain.money import MINOR_UNITS, MoneyError, check_currency
+from models import LetterSequence, LetterSequenceLine
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/letter-sequences", tags=["letter sequences"])
+
+
+def _public(session: Session, sequence: LetterSequence) -> LetterSequencePublic:
+    lines = session.exec(
+        select(LetterSequenceLine)
+        .where(LetterSequenceLine.sequence_name == sequence.name)
+        .order_by(LetterSequenceLine.position)  # type: ignore[arg-type]
+    ).all()
+    return LetterSequencePublic(
+        name=sequence.name,
+        description=sequence.description,
+        steps=[
+            SequenceStepBody(code=line.code, days=line.days, text=line.text, fees=line.fee_amounts())
+            for line in lines
+        ],
+    )
+
+
+@router.get("", response_model=list[LetterSequencePublic])
+def list_sequences(session: SessionDep) -> list[LetterSequencePublic]:
+    sequences = session.exec(select(LetterSequence).order_by(LetterSequence.name)).all()  # type: ignore[arg-type]
+    return [_public(session, sequence) for sequence in sequences]
+
+
+@router.get("/{name}", response_model=LetterSequencePublic, responses={404: {}})
+def read_sequence(name: str, session: SessionDep) -> LetterSequencePublic:
+    sequence = session.get(LetterSequence, name)
+    if sequence is None:
+        raise not_found("letter sequence", name, ("path", "name"))
+    return _public(session, sequence)
+
+
+def _check_fees(index: int, fees: dict[str, Decimal]) -> dict[str, str]:
+    checked = {}
+    for currency, fee in fees.items():
+        location = ("body", "steps", str(index), "fees", currency)
+        try:
+            code = check_currency(currency)
+        except MoneyError as err:
+            raise field_error(422, location, str(err), "invalid_currency") from err
+        exponent = fee.as_tuple().exponent
+        if not fee.is_finite() or (isinstance(exponent, int) and -exponent > MINOR_UNITS[code]):
+            raise field_error(
+                422,
+                location,
+                f"fee {fee} is invalid: {code} has {MINOR_UNITS[code]} decimals",
+                "invalid_amount",
+            )
+        checked[code] = str(fee)
+    return checked
+
+
+@router.put("/{name}", response_model=LetterSequencePublic, responses={422: {}})
+def replace_sequence(name: str, body: LetterSequenceBody, session: SessionDep) -> LetterSequencePublic:
+    """Create or replace a sequence. Running cases use it from their next plan.
+
+    Invoices keep their valid code; a code that the new sequence lacks moves
+    up to the next code the sequence has.
+    """
+    if not name.strip() or len(name) > 40:
+        raise field_error(422, ("path", "name"), "name must be 1 to 40 characters", "invalid")
+    fees = [_check_fees(index, step.fees) for index, step in enumerate(body.steps)]
+    steps = [
+        LetterSequenceStep(code=step.code, days=step.days, text=step.text, fees=step.fees)
+        for step in body.steps
+    ]
+    try:
+        validate_steps(steps)
+    except SequenceError as err:
+        raise field_error(422, ("body", "steps"), str(err), "invalid_sequence") from err
+
+    sequence = session.get(LetterSequence, name)
+    if sequence is None:
+        sequence = LetterSequence(name=name, description=body.description)
+    sequence.description = body.description
+    session.add(sequence)
+    for line in session.exec(
+        select(LetterSequenceLine).where(LetterSequenceLine.sequence_name == name)
+    ).all():
+        session.delete(line)
+    session.flush()
+    for position, (step, step_fees) in enumerate(zip(body.steps, fees), start=1):
+        session.add(
+            LetterSequenceLine(
+                sequence_name=name,
+                position=position,
+                code=step.code,
+                days=step.days,
+                text=step.text,
+                fees=step_fees,
+            )
+        )
+    session.commit()
+    logger.info("letter sequence %s replaced: %d codes", name, len(steps))
+    return _public(session, sequence)
