@@ -35,6 +35,7 @@ from models import (
     Customer,
     CustomerTransaction,
 )
+from models.db import write_session
 from models.ledger import utc_now
 from models.snapshot import SnapshotError, load_snapshot, lock_customer
 from settings import Settings
@@ -92,7 +93,7 @@ class CaseActivities:
         self.settings = settings
 
     def _session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
+        return write_session(self.engine)
 
     @activity.defn
     def open_case_record(self, request: OpenCaseInput) -> CaseSetup:

@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from documents.letters import build_letter_context, html_to_pdf, render_letter_html
 from models import CollectionLetter, CollectionLetterLine, Customer, StoredDocument
+from models.db import write_session
 from settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class DocumentActivities:
             return render_letter_html(context)
 
     def _attach_pdf(self, letter_id: int, pdf: bytes) -> str:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with write_session(self.engine) as session:
             letter = session.get(CollectionLetter, letter_id)
             assert letter is not None
             if letter.document_sha256 is not None:

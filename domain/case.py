@@ -87,6 +87,9 @@ class CaseSnapshot:
     currency: str
     policy: CasePolicy
     items: list[OpenItem] = field(default_factory=list)
+    last_letter_date: date | None = None
+    """Date of the customer's latest letter: one letter per customer per date."""
+    last_handoff_date: date | None = None
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 # ISO 4217 minor units of the currencies Overdue accepts. A currency missing
 # here is rejected at the ledger's edge, so every stored amount has a known
@@ -15,6 +16,12 @@ MINOR_UNITS: dict[str, int] = {
 }  # fmt: skip
 
 MAX_MINOR_UNITS = 3
+
+# Digits before the decimal point that the database columns (NUMERIC(18, 3))
+# can store.
+MAX_INTEGER_DIGITS = 15
+
+_PLAIN_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 
 
 class MoneyError(ValueError):
@@ -51,12 +58,14 @@ def parse_amount(text: str, currency: str) -> Decimal:
     cleaned = text.strip()
     if not cleaned:
         raise MoneyError("amount is missing")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
+    if not _PLAIN_DECIMAL.fullmatch(cleaned):
         raise MoneyError(f"invalid amount {text!r}: expected a number such as 1234.56")
-    if not value.is_finite():
-        raise MoneyError(f"invalid amount {text!r}: expected a finite number")
+    if len(cleaned.lstrip("-").split(".")[0]) > MAX_INTEGER_DIGITS:
+        raise MoneyError(
+            f"invalid amount {text!r}: more than {MAX_INTEGER_DIGITS} digits before "
+            "the decimal point"
+        )
+    value = Decimal(cleaned)
     exponent = value.as_tuple().exponent
     assert isinstance(exponent, int)
     if -exponent > MINOR_UNITS[check_currency(currency)]:

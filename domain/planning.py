@@ -45,17 +45,45 @@ def valid_code(item: OpenItem, steps: list[LetterSequenceStep]) -> CollectionLet
 
 
 def code_due_date(item: OpenItem, steps: list[LetterSequenceStep]) -> tuple[date, LetterSequenceStep]:
-    """Return the date the item's valid code falls due, with that code's step."""
-    step = step_for(steps, valid_code(item, steps))
+    """Return the date the item's valid code falls due, with that code's step.
+
+    A user may set the valid code to ``collection`` on a sequence without a
+    collection step; the hand-off is then due at once.
+    """
+    code = valid_code(item, steps)
+    if code is CollectionLetterCode.COLLECTION and steps[-1].code is not code:
+        step = LetterSequenceStep(CollectionLetterCode.COLLECTION, 0)
+    else:
+        step = step_for(steps, code)
     reference = item.collection_letter_date or item.due_date
     return reference + timedelta(days=step.days), step
+
+
+def sequence_exhausted(item: OpenItem, steps: list[LetterSequenceStep]) -> bool:
+    """Return whether the item has had the last letter of a sequence that has
+    no collection step, so nothing further is planned for it.
+
+    Without this rule the last letter, with its fee, would repeat forever. A
+    user who sets the valid code back to an earlier code restarts it.
+    """
+    last = item.collection_letter_code
+    return last is not None and last is not CollectionLetterCode.COLLECTION and (
+        valid_code(item, steps) is last
+    )
 
 
 def _stage(items: list[OpenItem], business_date: date) -> CaseStage:
     overdue = [item for item in items if is_overdue(item, business_date)]
     if any(item.with_agency for item in overdue):
         return CaseStage.WITH_AGENCY
-    sent = [item.collection_letter_code for item in overdue if item.collection_letter_code]
+    # A recalled invoice keeps the code collection but is not with the agency;
+    # its stage is the letter stage of the other items.
+    sent = [
+        item.collection_letter_code
+        for item in overdue
+        if item.collection_letter_code
+        and item.collection_letter_code is not CollectionLetterCode.COLLECTION
+    ]
     if not sent:
         return CaseStage.OVERDUE
     highest = max(sent, key=lambda code: code.rank)
@@ -112,7 +140,7 @@ def plan_case(snapshot: CaseSnapshot, business_date: date) -> CasePlan:
     for item in items:
         if item.kind is not TransactionKind.INVOICE or item.open_amount <= 0:
             continue
-        if item.with_agency:
+        if item.with_agency or sequence_exhausted(item, steps):
             continue
         due_on, step = code_due_date(item, steps)
         if due_on <= business_date and item.due_date < business_date:
@@ -122,6 +150,16 @@ def plan_case(snapshot: CaseSnapshot, business_date: date) -> CasePlan:
                 due_for_letter.append((item, step))
         else:
             upcoming.append(max(due_on, item.due_date + timedelta(days=1)))
+
+    # A customer gets at most one letter and one hand-off per date. What
+    # falls due later on a day that already had one waits for the next day.
+    tomorrow = business_date + timedelta(days=1)
+    if due_for_letter and snapshot.last_letter_date == business_date:
+        due_for_letter = []
+        upcoming.append(tomorrow)
+    if due_for_handoff and snapshot.last_handoff_date == business_date:
+        due_for_handoff = []
+        upcoming.append(tomorrow)
 
     overdue = [item for item in items if is_overdue(item, business_date)]
     credits = [item for item in items if not item.kind.is_debit and item.open_amount < 0]

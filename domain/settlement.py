@@ -43,7 +43,8 @@ def allocate_credit(
 
     if named:
         by_number = {debit.document_number: debit for debit in open_debits}
-        ordered = [by_number[number] for number in named if number in by_number]
+        unique_names = list(dict.fromkeys(named))
+        ordered = [by_number[number] for number in unique_names if number in by_number]
     else:
         ordered = sorted(
             open_debits,

@@ -36,6 +36,7 @@ from ledger.posting import (
     validate_customer,
     validate_transaction,
 )
+from models.db import write_session
 from models.ledger import Customer, CustomerTransaction, LedgerImport
 
 __all__ = ["ImportReport", "LedgerImportError", "RowError", "import_ledger"]
@@ -168,7 +169,7 @@ def import_ledger(
     )
 
     errors = list(parsed.errors)
-    with Session(engine, expire_on_commit=False) as session, session.begin():
+    with write_session(engine) as session, session.begin():
         existing = _load_existing(session, parsed.customers, parsed.transactions)
         plan = _ImportPlan()
         _plan_customers(session, parsed.customers, existing, plan, errors)

@@ -42,7 +42,21 @@ def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[n
 
 
 def _begin_sqlite(connection) -> None:  # type: ignore[no-untyped-def]
-    connection.exec_driver_sql("BEGIN")
+    # A write session takes the write lock at BEGIN, so what it read cannot
+    # change before it writes; read sessions stay deferred and never block.
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def write_session(engine: Engine) -> Session:
+    """Open a session for a read-then-write unit of work.
+
+    On SQLite it begins with ``BEGIN IMMEDIATE``, so it waits for other
+    writers up front (within the busy timeout) instead of failing when its
+    reads have gone stale. On PostgreSQL it is an ordinary session; use row
+    locks (``lock_customer``) there.
+    """
+    return Session(engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False)
 
 
 def make_engine(database_url: str) -> Engine:

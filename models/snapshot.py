@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from domain.case import CasePolicy, CaseSnapshot, OpenItem
 from domain.codes import LetterSequenceStep
+from models.cases import AgencyHandoff, CollectionLetter
 from models.ledger import Customer, CustomerTransaction
 from models.policy import LetterSequenceLine, PostingProfile
 
@@ -81,9 +83,21 @@ def load_snapshot(session: Session, account: str) -> CaseSnapshot:
         )
         for txn in transactions
     ]
+    last_letter_date = session.exec(
+        select(func.max(CollectionLetter.letter_date)).where(
+            CollectionLetter.customer_account == account
+        )
+    ).one()
+    last_handoff_date = session.exec(
+        select(func.max(AgencyHandoff.handoff_date)).where(
+            AgencyHandoff.customer_account == account
+        )
+    ).one()
     return CaseSnapshot(
         customer_account=account,
         currency=customer.currency,
         policy=load_policy(session, customer.posting_profile),
         items=items,
+        last_letter_date=last_letter_date,
+        last_handoff_date=last_handoff_date,
     )

@@ -9,6 +9,7 @@ starts at the given moment; the server skips time from there as usual.
 
 from __future__ import annotations
 
+import asyncio
 import stat
 import sys
 import tempfile
@@ -36,11 +37,15 @@ from control.cases import notify_ledger_changed, open_case
 from domain.business_days import business_date, run_moment
 from domain.case import TransactionKind
 from ledger.posting import post_transaction, upsert_customer
+from models.db import write_session
 from models import CollectionCase, CollectionLetter, CollectionLetterLine, CustomerTransaction
 from settings import Settings
 from worker import build_worker
 from workflows.collections_case import CustomerCollectionsWorkflow
-from workflows.names import SEARCH_ATTRIBUTES, case_workflow_id
+from temporalio.service import RPCError
+
+from workflows.names import GET_STATE_QUERY, SEARCH_ATTRIBUTES, case_workflow_id
+from workflows.payloads import CaseState
 
 TEST_SERVER = Path(sys.prefix) / "bin" / "temporal-test-server"
 INDEXED_TYPES = {
@@ -133,6 +138,29 @@ class CaseHarness:
         info = response.workflow_execution_info
         return WorkflowExecutionStatus(info.status), info.execution.run_id
 
+    async def wait_for_plans(self, accounts: list[str], timeout: float = 60) -> None:
+        """Wait in real time until each account's case has planned once.
+
+        The time-skipping server moves its clock to a target time as soon as
+        no timer lies before it, even while workflows are still running their
+        first activities, so a test waits for them explicitly.
+        """
+        deadline = asyncio.get_running_loop().time() + timeout
+        pending = set(accounts)
+        while pending:
+            for account in sorted(pending):
+                handle = self.client.get_workflow_handle(case_workflow_id(account))
+                try:
+                    state = await handle.query(GET_STATE_QUERY, result_type=CaseState)
+                except RPCError:
+                    state = None
+                if state is not None and state.plan is not None:
+                    pending.discard(account)
+            if pending:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError(f"cases of {sorted(pending)} did not plan in {timeout} s")
+                await asyncio.sleep(0.2)
+
     async def open_case(self, account: str) -> WorkflowHandle:
         run_id = await open_case(self.client, self.settings, account)
         return self.client.get_workflow_handle_for(
@@ -169,7 +197,7 @@ class CaseHarness:
         settles: list[str] | None = None,
         currency: str = "USD",
     ) -> CustomerTransaction:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with write_session(self.engine) as session:
             txn = post_transaction(
                 session,
                 customer_account=account,

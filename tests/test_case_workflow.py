@@ -386,3 +386,27 @@ async def test_user_closes_case(harness_at) -> None:  # type: ignore[no-untyped-
         assert len(cases) == 2
         assert cases[1].status is CaseStatus.OPEN
         assert cases[1].opened_on == date(2024, 3, 4)
+
+
+async def test_second_invoice_same_day_waits(harness_at) -> None:  # type: ignore[no-untyped-def]
+    async with harness_at(date(2024, 3, 2)) as harness:
+        harness.add_customer("C-990")
+        harness.post("C-990", INVOICE, "INV-A", date(2024, 2, 1), "100.00", due=date(2024, 3, 1))
+        await harness.open_case("C-990")
+        await harness.sleep_until(date(2024, 3, 8))
+        # An old invoice booked late on the day of the first letter.
+        harness.post("C-990", INVOICE, "INV-B", date(2024, 2, 2), "40.00", due=date(2024, 2, 20))
+        await harness.notify("C-990")
+        await harness.sleep_until(date(2024, 3, 10))
+
+        letters = harness.letters("C-990")
+        assert [(letter.letter_date, letter.code.value) for letter in letters] == [
+            (date(2024, 3, 8), "letter1"),
+            (date(2024, 3, 9), "letter1"),
+        ]
+        lines = harness.letter_lines(letters[1].id)  # type: ignore[arg-type]
+        assert [(line.document_number, line.advances) for line in lines] == [
+            ("INV-B", True),
+            ("INV-A", False),
+        ]
+        assert letters[1].total_due == Decimal("140.00")

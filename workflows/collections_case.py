@@ -129,15 +129,17 @@ class CustomerCollectionsWorkflow:
             if await self._act(setup, account, today, plan):
                 today, plan = await self._plan(account, zone)
 
-            self._state = CaseState(
+            state = CaseState(
                 customer_account=account,
                 case_id=setup.case_id,
                 business_date=today,
                 plan=plan,
             )
             if plan.close_reason is not None:
+                self._state = state
                 return await self._close(setup, account, today, plan.close_reason, None)
             await self._record_progress(setup, today, plan)
+            self._state = state
 
             if iterations >= MAX_ITERATIONS or workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
