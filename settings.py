@@ -59,7 +59,9 @@ def _read_int(env: dict[str, str], name: str, default: int, low: int, high: int)
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name}={raw!r} is invalid: expected a whole number") from None
+        raise SettingsError(
+            f"{name}={raw!r} is invalid: expected a whole number"
+        ) from None
     if not low <= value <= high:
         raise SettingsError(f"{name}={value} is invalid: expected {low} to {high}")
     return value
@@ -115,7 +117,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     )
     return Settings(
         database_url=env.get("OVERDUE_DATABASE_URL") or DEFAULT_DATABASE_URL,
-        temporal_address=env.get("OVERDUE_TEMPORAL_ADDRESS") or Settings.temporal_address,
+        temporal_address=env.get("OVERDUE_TEMPORAL_ADDRESS")
+        or Settings.temporal_address,
         temporal_namespace=env.get("OVERDUE_TEMPORAL_NAMESPACE")
         or Settings.temporal_namespace,
         task_queue=env.get("OVERDUE_TASK_QUEUE") or Settings.task_queue,

@@ -93,7 +93,9 @@ async def start_overdue_scan(client: Client, settings: Settings) -> None:
     )
 
 
-async def connect_with_retry(settings: Settings, attempts: int = CONNECT_ATTEMPTS) -> Client:
+async def connect_with_retry(
+    settings: Settings, attempts: int = CONNECT_ATTEMPTS
+) -> Client:
     """Connect to Temporal, retrying every two seconds while it starts."""
     for attempt in range(1, attempts + 1):
         try:
@@ -133,9 +135,10 @@ async def run(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
 
-    with make_render_pool(settings.render_processes) as render_pool, ThreadPoolExecutor(
-        max_workers=20
-    ) as activity_executor:
+    with (
+        make_render_pool(settings.render_processes) as render_pool,
+        ThreadPoolExecutor(max_workers=20) as activity_executor,
+    ):
         worker = build_worker(client, engine, settings, render_pool, activity_executor)
         await start_overdue_scan(client, settings)
         logger.info(

@@ -69,7 +69,9 @@ def add_event(
 ) -> None:
     """Add a timeline event unless one with the same key exists."""
     existing = session.exec(
-        select(CaseEvent.id).where(CaseEvent.case_id == case_id, CaseEvent.event_key == key)
+        select(CaseEvent.id).where(
+            CaseEvent.case_id == case_id, CaseEvent.event_key == key
+        )
     ).first()
     if existing is not None:
         return
@@ -103,7 +105,9 @@ class CaseActivities:
             session.commit()
             return setup
 
-    def _find_or_create_case(self, session: Session, request: OpenCaseInput) -> CaseSetup:
+    def _find_or_create_case(
+        self, session: Session, request: OpenCaseInput
+    ) -> CaseSetup:
         def setup_for(case: CollectionCase) -> CaseSetup:
             assert case.id is not None
             return CaseSetup(
@@ -249,7 +253,9 @@ class CaseActivities:
         return PostLetterResult(letter.id, letter.number, created=True)
 
     @staticmethod
-    def _letter_of_date(session: Session, request: PostLetterInput) -> CollectionLetter | None:
+    def _letter_of_date(
+        session: Session, request: PostLetterInput
+    ) -> CollectionLetter | None:
         return session.exec(
             select(CollectionLetter).where(
                 CollectionLetter.customer_account == request.customer_account,
@@ -318,7 +324,9 @@ class CaseActivities:
                 txn = transactions[line.transaction_id]
                 txn.collection_letter_code = line.code
                 txn.collection_letter_date = request.business_date
-                txn.valid_collection_letter_code = next_code(snapshot.policy.steps, line.code)
+                txn.valid_collection_letter_code = next_code(
+                    snapshot.policy.steps, line.code
+                )
                 session.add(txn)
 
         if letter_plan.fee > 0:
@@ -342,7 +350,10 @@ class CaseActivities:
 
     @staticmethod
     def _add_letter_events(
-        session: Session, request: PostLetterInput, letter: CollectionLetter, plan: CasePlan
+        session: Session,
+        request: PostLetterInput,
+        letter: CollectionLetter,
+        plan: CasePlan,
     ) -> None:
         assert plan.letter is not None
         advancing = [line for line in plan.letter.lines if line.advances]
@@ -430,7 +441,9 @@ class CaseActivities:
         return HandoffResult(handoff.id, created=True)
 
     @staticmethod
-    def _handoff_of_date(session: Session, request: HandoffInput) -> AgencyHandoff | None:
+    def _handoff_of_date(
+        session: Session, request: HandoffInput
+    ) -> AgencyHandoff | None:
         return session.exec(
             select(AgencyHandoff).where(
                 AgencyHandoff.customer_account == request.customer_account,
@@ -439,7 +452,11 @@ class CaseActivities:
         ).first()
 
     def _write_handoff(
-        self, session: Session, request: HandoffInput, snapshot: CaseSnapshot, plan: CasePlan
+        self,
+        session: Session,
+        request: HandoffInput,
+        snapshot: CaseSnapshot,
+        plan: CasePlan,
     ) -> AgencyHandoff:
         assert plan.handoff is not None
         handoff = AgencyHandoff(
@@ -474,7 +491,11 @@ class CaseActivities:
                 txn.valid_collection_letter_code = CollectionLetterCode.COLLECTION
             session.add(txn)
         collection_days = next(
-            (s.days for s in snapshot.policy.steps if s.code is CollectionLetterCode.COLLECTION),
+            (
+                s.days
+                for s in snapshot.policy.steps
+                if s.code is CollectionLetterCode.COLLECTION
+            ),
             None,
         )
         add_event(
@@ -511,7 +532,9 @@ class CaseActivities:
         with self._session() as session:
             case = session.get(CollectionCase, request.case_id)
             if case is None:
-                raise ApplicationError(f"case {request.case_id} not found", non_retryable=True)
+                raise ApplicationError(
+                    f"case {request.case_id} not found", non_retryable=True
+                )
             if case.stage is not request.stage:
                 add_event(
                     session,
@@ -545,7 +568,9 @@ class CaseActivities:
         with self._session() as session:
             case = session.get(CollectionCase, request.case_id)
             if case is None:
-                raise ApplicationError(f"case {request.case_id} not found", non_retryable=True)
+                raise ApplicationError(
+                    f"case {request.case_id} not found", non_retryable=True
+                )
             if case.status is CaseStatus.CLOSED:
                 return
             case.status = CaseStatus.CLOSED

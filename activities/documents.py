@@ -51,7 +51,9 @@ class DocumentActivities:
         with Session(self.engine, expire_on_commit=False) as session:
             letter = session.get(CollectionLetter, letter_id)
             if letter is None:
-                raise ApplicationError(f"letter {letter_id} not found", non_retryable=True)
+                raise ApplicationError(
+                    f"letter {letter_id} not found", non_retryable=True
+                )
             if letter.document_sha256 is not None:
                 return None
             lines = list(
@@ -63,7 +65,9 @@ class DocumentActivities:
             )
             customer = session.get(Customer, letter.customer_account)
             assert customer is not None
-            context = build_letter_context(letter, lines, customer, self.settings.company)
+            context = build_letter_context(
+                letter, lines, customer, self.settings.company
+            )
             return render_letter_html(context)
 
     def _attach_pdf(self, letter_id: int, pdf: bytes) -> str:
@@ -94,5 +98,7 @@ class DocumentActivities:
         loop = asyncio.get_running_loop()
         pdf = await loop.run_in_executor(self.pool, html_to_pdf, html)
         digest = await asyncio.to_thread(self._attach_pdf, letter_id, pdf)
-        logger.info("letter %s rendered: %d bytes, sha256 %s", letter_id, len(pdf), digest)
+        logger.info(
+            "letter %s rendered: %d bytes, sha256 %s", letter_id, len(pdf), digest
+        )
         return digest

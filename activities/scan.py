@@ -22,10 +22,14 @@ class ScanActivities:
 
     @activity.defn
     def get_scan_setup(self) -> ScanSetup:
-        return ScanSetup(timezone=self.settings.timezone, run_hour=self.settings.run_hour)
+        return ScanSetup(
+            timezone=self.settings.timezone, run_hour=self.settings.run_hour
+        )
 
     @activity.defn
-    async def open_overdue_cases(self, request: OpenOverdueCasesInput) -> OpenOverdueCasesResult:
+    async def open_overdue_cases(
+        self, request: OpenOverdueCasesInput
+    ) -> OpenOverdueCasesResult:
         """Open a case for every overdue customer that has none open."""
         with Session(self.engine) as session:
             overdue = set(overdue_customers(session, request.business_date))

@@ -23,12 +23,12 @@ from temporalio.service import RPCError
 from domain.case import CaseStatus, TransactionKind
 from models import CollectionCase, CustomerTransaction
 from settings import Settings
-from workflows.payloads import CaseInput
 from workflows.names import (
     CASE_WORKFLOW,
     LEDGER_CHANGED_SIGNAL,
     case_workflow_id,
 )
+from workflows.payloads import CaseInput
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,9 @@ def overdue_customers(
     return sorted(set(session.exec(query.distinct()).all()))
 
 
-def _held_back_by_user_close(session: Session, account: str, business_date: date) -> bool:
+def _held_back_by_user_close(
+    session: Session, account: str, business_date: date
+) -> bool:
     """Return whether a user closed the customer's last case and nothing new
     fell overdue since.
 
@@ -81,7 +83,9 @@ def _held_back_by_user_close(session: Session, account: str, business_date: date
         select(CustomerTransaction.id).where(
             CustomerTransaction.customer_account == account,
             CustomerTransaction.is_open,
-            CustomerTransaction.kind.in_([TransactionKind.INVOICE, TransactionKind.FEE]),
+            CustomerTransaction.kind.in_(
+                [TransactionKind.INVOICE, TransactionKind.FEE]
+            ),
             CustomerTransaction.open_amount > 0,
             CustomerTransaction.due_date < business_date,
             or_(
@@ -160,9 +164,7 @@ async def notify_ledger_changed(
                 )
                 result.signalled.append(account)
             except RPCError as err:
-                logger.warning(
-                    "signal to case of customer %s failed: %s", account, err
-                )
+                logger.warning("signal to case of customer %s failed: %s", account, err)
                 result.skipped.append(account)
         else:
             result.skipped.append(account)

@@ -191,13 +191,9 @@ def _paragraphs(text: str) -> list[str]:
     return paragraphs
 
 
-def _check_totals(
-    letter: CollectionLetter, lines: list[CollectionLetterLine]
-) -> None:
+def _check_totals(letter: CollectionLetter, lines: list[CollectionLetterLine]) -> None:
     """Log a warning when the stored totals do not match the printed lines."""
-    debits = sum(
-        (line.open_amount for line in lines if line.kind.is_debit), Decimal(0)
-    )
+    debits = sum((line.open_amount for line in lines if line.kind.is_debit), Decimal(0))
     credits = -sum(
         (line.open_amount for line in lines if not line.kind.is_debit), Decimal(0)
     )

@@ -7,7 +7,7 @@ workflow code in a proxy that ``datetime`` does not accept.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 
@@ -27,7 +27,7 @@ def run_moment(day: date, zone: ZoneInfo | str, hour: int) -> datetime:
     hour that does not exist is moved forward by the gap.
     """
     local = datetime.combine(day, time(hour=hour), tzinfo=_zone(zone))
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def wait_until(now: datetime, day: date, zone: ZoneInfo | str, hour: int) -> timedelta:

@@ -5,7 +5,6 @@ They are plain dataclasses of ``str``, ``int``, ``date``, ``Decimal`` and
 exactly, with amounts as decimal strings.
 """
 
-
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal

@@ -6,7 +6,6 @@ of days: the first counts from the invoice's due date (the grace period),
 every later one from the date of the invoice's previous letter.
 """
 
-
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
@@ -66,7 +65,9 @@ def validate_steps(steps: list[LetterSequenceStep]) -> None:
     if not steps:
         raise SequenceError("a letter sequence needs at least one step")
     if steps[0].code is CollectionLetterCode.COLLECTION:
-        raise SequenceError("a letter sequence must start with a letter, not collection")
+        raise SequenceError(
+            "a letter sequence must start with a letter, not collection"
+        )
     for index, step in enumerate(steps):
         if index and step.code.rank <= steps[index - 1].code.rank:
             raise SequenceError(
@@ -84,7 +85,9 @@ def validate_steps(steps: list[LetterSequenceStep]) -> None:
                 )
 
 
-def step_for(steps: list[LetterSequenceStep], code: CollectionLetterCode) -> LetterSequenceStep:
+def step_for(
+    steps: list[LetterSequenceStep], code: CollectionLetterCode
+) -> LetterSequenceStep:
     """Return the step of ``code``, or the next higher step the sequence has.
 
     A code can be missing when a user changed the sequence after the code was

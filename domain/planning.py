@@ -44,7 +44,9 @@ def valid_code(item: OpenItem, steps: list[LetterSequenceStep]) -> CollectionLet
     return item.valid_collection_letter_code or steps[0].code
 
 
-def code_due_date(item: OpenItem, steps: list[LetterSequenceStep]) -> tuple[date, LetterSequenceStep]:
+def code_due_date(
+    item: OpenItem, steps: list[LetterSequenceStep]
+) -> tuple[date, LetterSequenceStep]:
     """Return the date the item's valid code falls due, with that code's step.
 
     A user may set the valid code to ``collection`` on a sequence without a
@@ -67,8 +69,10 @@ def sequence_exhausted(item: OpenItem, steps: list[LetterSequenceStep]) -> bool:
     user who sets the valid code back to an earlier code restarts it.
     """
     last = item.collection_letter_code
-    return last is not None and last is not CollectionLetterCode.COLLECTION and (
-        valid_code(item, steps) is last
+    return (
+        last is not None
+        and last is not CollectionLetterCode.COLLECTION
+        and (valid_code(item, steps) is last)
     )
 
 
@@ -162,7 +166,9 @@ def plan_case(snapshot: CaseSnapshot, business_date: date) -> CasePlan:
         upcoming.append(tomorrow)
 
     overdue = [item for item in items if is_overdue(item, business_date)]
-    credits = [item for item in items if not item.kind.is_debit and item.open_amount < 0]
+    credits = [
+        item for item in items if not item.kind.is_debit and item.open_amount < 0
+    ]
     overdue_amount = sum((item.open_amount for item in overdue), ZERO)
     credit_amount = -sum((item.open_amount for item in credits), ZERO)
     net_overdue = overdue_amount - credit_amount
@@ -202,8 +208,13 @@ def plan_case(snapshot: CaseSnapshot, business_date: date) -> CasePlan:
             )
         else:
             letter = _plan_letter(
-                snapshot, business_date, due_for_letter, letter_overdue, credits,
-                letter_overdue_amount, credit_amount,
+                snapshot,
+                business_date,
+                due_for_letter,
+                letter_overdue,
+                credits,
+                letter_overdue_amount,
+                credit_amount,
             )
 
     if net_overdue <= 0:

@@ -33,7 +33,9 @@ class CollectionCase(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    customer_account: str = Field(foreign_key="customer.account", max_length=40, index=True)
+    customer_account: str = Field(
+        foreign_key="customer.account", max_length=40, index=True
+    )
     workflow_id: str = Field(max_length=200)
     run_id: str = Field(max_length=100, unique=True)
     """Run id of the workflow execution that opened the case."""
@@ -68,7 +70,9 @@ class CaseEvent(SQLModel, table=True):
     event_date: date
     kind: str = Field(max_length=30)
     summary: str = Field(max_length=1000)
-    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    details: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
     created_at: datetime = Field(default_factory=utc_now)
 
 
@@ -89,7 +93,9 @@ class CollectionLetter(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     number: str | None = Field(default=None, max_length=20, unique=True)
-    customer_account: str = Field(foreign_key="customer.account", max_length=40, index=True)
+    customer_account: str = Field(
+        foreign_key="customer.account", max_length=40, index=True
+    )
     case_id: int = Field(foreign_key="collectioncase.id", index=True)
     letter_date: date
     code: CollectionLetterCode = Field(max_length=20)
@@ -127,7 +133,9 @@ class AgencyHandoff(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("customer_account", "handoff_date"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    customer_account: str = Field(foreign_key="customer.account", max_length=40, index=True)
+    customer_account: str = Field(
+        foreign_key="customer.account", max_length=40, index=True
+    )
     case_id: int = Field(foreign_key="collectioncase.id", index=True)
     agency_name: str = Field(foreign_key="collectionagency.name", max_length=100)
     handoff_date: date

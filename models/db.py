@@ -56,7 +56,9 @@ def write_session(engine: Engine) -> Session:
     reads have gone stale. On PostgreSQL it is an ordinary session; use row
     locks (``lock_customer``) there.
     """
-    return Session(engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False)
+    return Session(
+        engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
+    )
 
 
 def make_engine(database_url: str) -> Engine:
@@ -71,7 +73,9 @@ def make_engine(database_url: str) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}
+        )
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         event.listen(engine, "begin", _begin_sqlite)
         return engine

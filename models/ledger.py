@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import Column, Index, UniqueConstraint
@@ -14,7 +14,7 @@ from models.columns import MoneyType
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Customer(SQLModel, table=True):
@@ -56,7 +56,9 @@ class CustomerTransaction(SQLModel, table=True):
     open_amount: Decimal = Field(sa_column=Column(MoneyType(), nullable=False))
     is_open: bool = Field(default=True)
     collections_status: str = Field(default="not_disputed", max_length=20)
-    collection_letter_code: CollectionLetterCode | None = Field(default=None, max_length=20)
+    collection_letter_code: CollectionLetterCode | None = Field(
+        default=None, max_length=20
+    )
     collection_letter_date: date | None = None
     valid_collection_letter_code: CollectionLetterCode | None = Field(
         default=None, max_length=20
@@ -71,7 +73,9 @@ class Settlement(SQLModel, table=True):
     """An amount of a credit (payment or credit note) matched to a debit."""
 
     id: int | None = Field(default=None, primary_key=True)
-    customer_account: str = Field(foreign_key="customer.account", max_length=40, index=True)
+    customer_account: str = Field(
+        foreign_key="customer.account", max_length=40, index=True
+    )
     debit_id: int = Field(foreign_key="customertransaction.id", index=True)
     credit_id: int = Field(foreign_key="customertransaction.id", index=True)
     amount: Decimal = Field(sa_column=Column(MoneyType(), nullable=False))

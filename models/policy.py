@@ -35,7 +35,9 @@ class LetterSequenceLine(SQLModel, table=True):
     code: CollectionLetterCode = Field(max_length=20)
     days: int
     text: str = Field(default="", max_length=4000)
-    fees: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    fees: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
     """Fee per currency code, as decimal strings so JSON keeps them exact."""
 
     def fee_amounts(self) -> dict[str, Decimal]:

@@ -47,7 +47,9 @@ class Processes:
     def __init__(self) -> None:
         self.started: list[tuple[str, subprocess.Popen[bytes]]] = []
 
-    def start(self, name: str, command: list[str], log_path: Path, env: dict[str, str]) -> None:
+    def start(
+        self, name: str, command: list[str], log_path: Path, env: dict[str, str]
+    ) -> None:
         log_file = open(log_path, "ab")  # noqa: SIM115  (kept open for the child's lifetime)
         process = subprocess.Popen(
             command,
@@ -76,13 +78,17 @@ class Processes:
             try:
                 process.wait(timeout=STOP_TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:
-                logger.warning("%s did not stop in %d s; killing it", name, STOP_TIMEOUT_SECONDS)
+                logger.warning(
+                    "%s did not stop in %d s; killing it", name, STOP_TIMEOUT_SECONDS
+                )
                 process.kill()
                 process.wait()
             logger.info("%s stopped", name)
 
 
-async def _wait_for_temporal(settings, processes: Processes, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+async def _wait_for_temporal(
+    settings, processes: Processes, timeout: float = 60
+) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -118,9 +124,13 @@ def _wait_for_http(url: str, processes: Processes, timeout: float = 60) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--api-port", type=int, default=int(os.environ.get("OVERDUE_API_PORT", 8000)))
     parser.add_argument(
-        "--ui-port", type=int, default=int(os.environ.get("OVERDUE_TEMPORAL_UI_PORT", 8233))
+        "--api-port", type=int, default=int(os.environ.get("OVERDUE_API_PORT", 8000))
+    )
+    parser.add_argument(
+        "--ui-port",
+        type=int,
+        default=int(os.environ.get("OVERDUE_TEMPORAL_UI_PORT", 8233)),
     )
     parser.add_argument(
         "--exit-after-start",
@@ -163,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         ]  # fmt: skip
         for name, kind in SEARCH_ATTRIBUTES.items():
             temporal_command += ["--search-attribute", f"{name}={kind}"]
-        processes.start("Temporal dev server", temporal_command, var / "log" / "temporal.log", env)
+        processes.start(
+            "Temporal dev server", temporal_command, var / "log" / "temporal.log", env
+        )
         asyncio.run(_wait_for_temporal(settings, processes))
 
         engine = make_engine(settings.database_url)
@@ -172,22 +184,35 @@ def main(argv: list[str] | None = None) -> int:
             first_run = session.exec(select(LedgerImport.id)).first() is None
         engine.dispose()
 
-        processes.start("worker", [sys.executable, "worker.py"], var / "log" / "worker.log", env)
+        processes.start(
+            "worker", [sys.executable, "worker.py"], var / "log" / "worker.log", env
+        )
         if first_run:
-            logger.info("importing the sample ledger as of %s, shifted to today", SAMPLE_AS_OF)
+            logger.info(
+                "importing the sample ledger as of %s, shifted to today", SAMPLE_AS_OF
+            )
             status = subprocess.call(
                 [_bin("overdue"), "import", str(SAMPLE_LEDGER),
                  "--as-of", SAMPLE_AS_OF, "--shift-to-today"],
                 cwd=PROJECT_ROOT, env=env,
             )  # fmt: skip
             if status != 0:
-                raise RuntimeError(f"importing the sample ledger failed with status {status}")
+                raise RuntimeError(
+                    f"importing the sample ledger failed with status {status}"
+                )
         else:
             logger.info("database has a ledger already; resuming without importing")
 
         processes.start(
             "API",
-            [_bin("uvicorn"), "api.main:app", "--host", "127.0.0.1", "--port", str(args.api_port)],
+            [
+                _bin("uvicorn"),
+                "api.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(args.api_port),
+            ],
             var / "log" / "api.log",
             env,
         )

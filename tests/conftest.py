@@ -24,7 +24,10 @@ SAMPLE_LEDGER = PROJECT_ROOT / "data" / "ar-ledger-sample.csv"
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
-    return os.environ.get("OVERDUE_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'overdue.db'}"
+    return (
+        os.environ.get("OVERDUE_TEST_DATABASE_URL")
+        or f"sqlite:///{tmp_path / 'overdue.db'}"
+    )
 
 
 @pytest.fixture

@@ -17,19 +17,20 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import libfaketime
 from sqlalchemy import Engine
 from sqlmodel import Session, select
+from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -37,13 +38,16 @@ from control.cases import notify_ledger_changed, open_case
 from domain.business_days import business_date, run_moment
 from domain.case import TransactionKind
 from ledger.posting import post_transaction, upsert_customer
+from models import (
+    CollectionCase,
+    CollectionLetter,
+    CollectionLetterLine,
+    CustomerTransaction,
+)
 from models.db import write_session
-from models import CollectionCase, CollectionLetter, CollectionLetterLine, CustomerTransaction
 from settings import Settings
 from worker import build_worker
 from workflows.collections_case import CustomerCollectionsWorkflow
-from temporalio.service import RPCError
-
 from workflows.names import GET_STATE_QUERY, SEARCH_ATTRIBUTES, case_workflow_id
 from workflows.payloads import CaseState
 
@@ -58,7 +62,7 @@ INDEXED_TYPES = {
 def _faketime_launcher(start: datetime, folder: Path) -> Path:
     """Write a script that starts the test server with its clock at ``start``."""
     _, preload_env = libfaketime.get_reload_information()
-    stamp = start.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    stamp = start.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     lines = ["#!/bin/sh"]
     for name, value in preload_env.items():
         lines.append(f"export {name}='{value}'")
@@ -73,7 +77,9 @@ def _faketime_launcher(start: datetime, folder: Path) -> Path:
     return script
 
 
-async def register_search_attributes(client: Client, namespace: str = "default") -> None:
+async def register_search_attributes(
+    client: Client, namespace: str = "default"
+) -> None:
     await client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
             namespace=namespace,
@@ -85,7 +91,9 @@ async def register_search_attributes(client: Client, namespace: str = "default")
 
 
 @asynccontextmanager
-async def time_skipping_env(start: datetime | None = None) -> AsyncIterator[WorkflowEnvironment]:
+async def time_skipping_env(
+    start: datetime | None = None,
+) -> AsyncIterator[WorkflowEnvironment]:
     """Start a time-skipping test server, its clock at ``start`` when given."""
     with tempfile.TemporaryDirectory(prefix="overdue-test-server-") as folder:
         server = str(TEST_SERVER)
@@ -117,13 +125,19 @@ class CaseHarness:
 
     async def sleep_until(self, day: date, hour: int | None = None) -> None:
         """Skip time to ``day`` an hour after the run hour, company time."""
-        target = run_moment(day, self.settings.zone, hour if hour is not None else self.settings.run_hour)
+        target = run_moment(
+            day,
+            self.settings.zone,
+            hour if hour is not None else self.settings.run_hour,
+        )
         target += timedelta(hours=1)
         now = await self.env.get_current_time()
         if target > now:
             await self.env.sleep(target - now)
 
-    async def workflow_status(self, workflow_id: str) -> tuple[WorkflowExecutionStatus, str]:
+    async def workflow_status(
+        self, workflow_id: str
+    ) -> tuple[WorkflowExecutionStatus, str]:
         """Return the status and run id of the workflow's latest run.
 
         Reads the raw description: the test server returns Datetime search
@@ -158,7 +172,9 @@ class CaseHarness:
                     pending.discard(account)
             if pending:
                 if asyncio.get_running_loop().time() > deadline:
-                    raise TimeoutError(f"cases of {sorted(pending)} did not plan in {timeout} s")
+                    raise TimeoutError(
+                        f"cases of {sorted(pending)} did not plan in {timeout} s"
+                    )
                 await asyncio.sleep(0.2)
 
     async def open_case(self, account: str) -> WorkflowHandle:
@@ -172,7 +188,9 @@ class CaseHarness:
             self.client, self.settings, self.engine, accounts, await self.today()
         )
 
-    def add_customer(self, account: str, currency: str = "USD", language: str = "en") -> None:
+    def add_customer(
+        self, account: str, currency: str = "USD", language: str = "en"
+    ) -> None:
         with Session(self.engine) as session:
             upsert_customer(
                 session,
@@ -232,7 +250,9 @@ class CaseHarness:
                 ).all()
             )
 
-    def transactions(self, account: str, kind: TransactionKind) -> list[CustomerTransaction]:
+    def transactions(
+        self, account: str, kind: TransactionKind
+    ) -> list[CustomerTransaction]:
         with Session(self.engine, expire_on_commit=False) as session:
             return list(
                 session.exec(
@@ -268,7 +288,9 @@ def case_settings(task_queue: str) -> Settings:
 
 @asynccontextmanager
 async def running_worker(
-    harness: CaseHarness, render_pool, interceptors=()  # type: ignore[no-untyped-def]
+    harness: CaseHarness,
+    render_pool,
+    interceptors=(),  # type: ignore[no-untyped-def]
 ) -> AsyncIterator[Worker]:
     with ThreadPoolExecutor(max_workers=20) as threads:
         worker = build_worker(
@@ -283,8 +305,12 @@ async def running_worker(
             yield worker
 
 
-def environment_start(day: date, hour: int = 6, zone_name: str = "Europe/Oslo") -> datetime:
+def environment_start(
+    day: date, hour: int = 6, zone_name: str = "Europe/Oslo"
+) -> datetime:
     """Return ``day`` at ``hour`` o'clock in the zone, as an aware datetime."""
     from zoneinfo import ZoneInfo
 
-    return datetime.combine(day, datetime.min.time().replace(hour=hour), tzinfo=ZoneInfo(zone_name))
+    return datetime.combine(
+        day, datetime.min.time().replace(hour=hour), tzinfo=ZoneInfo(zone_name)
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -29,9 +29,9 @@ from domain.codes import CollectionLetterCode
 from models import AgencyHandoff, AgencyHandoffLine, CaseEvent, StoredDocument
 from tests.harness import (
     CaseHarness,
+    case_settings,
     environment_start,
     running_worker,
-    case_settings,
     time_skipping_env,
 )
 
@@ -55,7 +55,9 @@ def harness_at(engine, render_pool):  # type: ignore[no-untyped-def]
     return start
 
 
-def letter_summary(harness: CaseHarness, account: str) -> list[tuple[date, str, Decimal, Decimal]]:
+def letter_summary(
+    harness: CaseHarness, account: str
+) -> list[tuple[date, str, Decimal, Decimal]]:
     return [
         (letter.letter_date, letter.code.value, letter.fee, letter.total_due)
         for letter in harness.letters(account)
@@ -65,7 +67,9 @@ def letter_summary(harness: CaseHarness, account: str) -> list[tuple[date, str, 
 async def test_invoice_escalates_to_agency(harness_at) -> None:  # type: ignore[no-untyped-def]
     async with harness_at(date(2024, 3, 2)) as harness:
         harness.add_customer("C-100")
-        harness.post("C-100", INVOICE, "INV-1", date(2024, 2, 1), "1000.00", due=date(2024, 3, 1))
+        harness.post(
+            "C-100", INVOICE, "INV-1", date(2024, 2, 1), "1000.00", due=date(2024, 3, 1)
+        )
         handle = await harness.open_case("C-100")
 
         await harness.sleep_until(date(2024, 4, 25))
@@ -86,7 +90,9 @@ async def test_invoice_escalates_to_agency(harness_at) -> None:  # type: ignore[
                 (date(2024, 4, 19), Decimal("1025.000"))
             ]
             lines = session.exec(select(AgencyHandoffLine)).all()
-            assert sorted((line.document_number, line.open_amount) for line in lines) == [
+            assert sorted(
+                (line.document_number, line.open_amount) for line in lines
+            ) == [
                 ("FEE-" + harness.letters("C-100")[2].number, Decimal("25.000")),
                 ("INV-1", Decimal("1000.000")),
             ]
@@ -105,7 +111,9 @@ async def test_invoice_escalates_to_agency(harness_at) -> None:  # type: ignore[
 async def test_letters_are_rendered_once(harness_at) -> None:  # type: ignore[no-untyped-def]
     async with harness_at(date(2024, 3, 2)) as harness:
         harness.add_customer("C-101")
-        harness.post("C-101", INVOICE, "INV-7", date(2024, 2, 1), "99.95", due=date(2024, 3, 1))
+        harness.post(
+            "C-101", INVOICE, "INV-7", date(2024, 2, 1), "99.95", due=date(2024, 3, 1)
+        )
         await harness.open_case("C-101")
         await harness.sleep_until(date(2024, 3, 9))
 
@@ -121,7 +129,9 @@ async def test_letters_are_rendered_once(harness_at) -> None:  # type: ignore[no
 async def test_payment_before_letter2_closes(harness_at) -> None:  # type: ignore[no-untyped-def]
     async with harness_at(date(2024, 3, 2)) as harness:
         harness.add_customer("C-200")
-        harness.post("C-200", INVOICE, "INV-2", date(2024, 2, 1), "500.00", due=date(2024, 3, 1))
+        harness.post(
+            "C-200", INVOICE, "INV-2", date(2024, 2, 1), "500.00", due=date(2024, 3, 1)
+        )
         handle = await harness.open_case("C-200")
         await harness.sleep_until(date(2024, 3, 15))
 
@@ -144,7 +154,9 @@ async def test_payment_before_letter2_closes(harness_at) -> None:  # type: ignor
 async def test_partial_payment_keeps_case_open(harness_at) -> None:  # type: ignore[no-untyped-def]
     async with harness_at(date(2024, 3, 2)) as harness:
         harness.add_customer("C-300")
-        harness.post("C-300", INVOICE, "INV-3", date(2024, 2, 1), "1000.00", due=date(2024, 3, 1))
+        harness.post(
+            "C-300", INVOICE, "INV-3", date(2024, 2, 1), "1000.00", due=date(2024, 3, 1)
+        )
         await harness.open_case("C-300")
         await harness.sleep_until(date(2024, 3, 15))
 
@@ -159,9 +171,9 @@ async def test_partial_payment_keeps_case_open(harness_at) -> None:  # type: ign
         ]
         assert letters[1].total_due == Decimal("600.00")
         lines = harness.letter_lines(letters[1].id)  # type: ignore[arg-type]
-        assert [(line.document_number, line.amount, line.open_amount) for line in lines] == [
-            ("INV-3", Decimal("1000.00"), Decimal("600.00"))
-        ]
+        assert [
+            (line.document_number, line.amount, line.open_amount) for line in lines
+        ] == [("INV-3", Decimal("1000.00"), Decimal("600.00"))]
         assert harness.cases("C-300")[0].status is CaseStatus.OPEN
 
 
@@ -169,7 +181,9 @@ async def test_larger_credit_note_means_no_letter(harness_at) -> None:  # type: 
     async with harness_at(date(2024, 3, 2)) as harness:
         harness.add_customer("C-400")
         harness.post("C-400", CREDIT_NOTE, "CN-4", date(2024, 2, 1), "300.00")
-        harness.post("C-400", INVOICE, "INV-4", date(2024, 2, 5), "200.00", due=date(2024, 3, 1))
+        harness.post(
+            "C-400", INVOICE, "INV-4", date(2024, 2, 5), "200.00", due=date(2024, 3, 1)
+        )
         handle = await harness.open_case("C-400")
         result = await handle.result()
         await harness.sleep_until(date(2024, 4, 30))
@@ -182,12 +196,28 @@ async def test_larger_credit_note_means_no_letter(harness_at) -> None:  # type: 
 async def test_paid_older_invoice_no_skipped_code(harness_at) -> None:  # type: ignore[no-untyped-def]
     async with harness_at(date(2024, 3, 2)) as harness:
         harness.add_customer("C-500")
-        harness.post("C-500", INVOICE, "INV-OLD", date(2024, 2, 1), "100.00", due=date(2024, 3, 1))
-        harness.post("C-500", INVOICE, "INV-NEW", date(2024, 2, 10), "250.00", due=date(2024, 3, 10))
+        harness.post(
+            "C-500",
+            INVOICE,
+            "INV-OLD",
+            date(2024, 2, 1),
+            "100.00",
+            due=date(2024, 3, 1),
+        )
+        harness.post(
+            "C-500",
+            INVOICE,
+            "INV-NEW",
+            date(2024, 2, 10),
+            "250.00",
+            due=date(2024, 3, 10),
+        )
         await harness.open_case("C-500")
         await harness.sleep_until(date(2024, 3, 12))
 
-        harness.post("C-500", PAYMENT, "PAY-5", date(2024, 3, 12), "100.00", settles=["INV-OLD"])
+        harness.post(
+            "C-500", PAYMENT, "PAY-5", date(2024, 3, 12), "100.00", settles=["INV-OLD"]
+        )
         await harness.notify("C-500")
         await harness.sleep_until(date(2024, 3, 18))
 
@@ -213,8 +243,8 @@ class _DatabaseOutage(ActivityInboundInterceptor):
     on the case: nothing happens until it is back.
     """
 
-    start = datetime(2024, 3, 6, 5, 0, tzinfo=timezone.utc)
-    end = datetime(2024, 3, 16, 5, 0, tzinfo=timezone.utc)
+    start = datetime(2024, 3, 6, 5, 0, tzinfo=UTC)
+    end = datetime(2024, 3, 16, 5, 0, tzinfo=UTC)
 
     async def execute_activity(self, input: ExecuteActivityInput):  # type: ignore[no-untyped-def]
         scheduled = activity.info().current_attempt_scheduled_time
@@ -224,14 +254,20 @@ class _DatabaseOutage(ActivityInboundInterceptor):
 
 
 class _OutageInterceptor(Interceptor):
-    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+    def intercept_activity(
+        self, next: ActivityInboundInterceptor
+    ) -> ActivityInboundInterceptor:
         return _DatabaseOutage(next)
 
 
 async def test_ten_day_outage_sends_one_letter(harness_at) -> None:  # type: ignore[no-untyped-def]
-    async with harness_at(date(2024, 3, 2), interceptors=[_OutageInterceptor()]) as harness:
+    async with harness_at(
+        date(2024, 3, 2), interceptors=[_OutageInterceptor()]
+    ) as harness:
         harness.add_customer("C-600")
-        harness.post("C-600", INVOICE, "INV-6", date(2024, 2, 1), "800.00", due=date(2024, 3, 1))
+        harness.post(
+            "C-600", INVOICE, "INV-6", date(2024, 2, 1), "800.00", due=date(2024, 3, 1)
+        )
         await harness.open_case("C-600")
         # A ledger change on 2024-03-07 wakes the case during the outage.
         await harness.sleep_until(date(2024, 3, 7))
@@ -256,7 +292,9 @@ async def test_ten_day_outage_sends_one_letter(harness_at) -> None:  # type: ign
 async def test_open_case_twice_one_workflow(harness_at) -> None:  # type: ignore[no-untyped-def]
     async with harness_at(date(2024, 3, 2)) as harness:
         harness.add_customer("C-700")
-        harness.post("C-700", INVOICE, "INV-70", date(2024, 2, 1), "70.00", due=date(2024, 3, 1))
+        harness.post(
+            "C-700", INVOICE, "INV-70", date(2024, 2, 1), "70.00", due=date(2024, 3, 1)
+        )
         first = await harness.open_case("C-700")
         second = await harness.open_case("C-700")
         await harness.sleep_until(date(2024, 3, 3))
@@ -284,14 +322,20 @@ class _CrashAfterPosting(ActivityInboundInterceptor):
 
 
 class _CrashInterceptor(Interceptor):
-    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+    def intercept_activity(
+        self, next: ActivityInboundInterceptor
+    ) -> ActivityInboundInterceptor:
         return _CrashAfterPosting(next)
 
 
 async def test_retried_letter_posts_once(harness_at) -> None:  # type: ignore[no-untyped-def]
-    async with harness_at(date(2024, 4, 1), interceptors=[_CrashInterceptor()]) as harness:
+    async with harness_at(
+        date(2024, 4, 1), interceptors=[_CrashInterceptor()]
+    ) as harness:
         harness.add_customer("C-800")
-        harness.post("C-800", INVOICE, "INV-80", date(2024, 2, 1), "300.00", due=date(2024, 3, 1))
+        harness.post(
+            "C-800", INVOICE, "INV-80", date(2024, 2, 1), "300.00", due=date(2024, 3, 1)
+        )
         # Letters 1 and 2 were sent before; letter 3 with its fee is due.
         with Session(harness.engine) as session:
             invoice = harness.transactions("C-800", INVOICE)[0]
@@ -305,18 +349,23 @@ async def test_retried_letter_posts_once(harness_at) -> None:  # type: ignore[no
 
         assert "collections-C-800" in _CrashAfterPosting.crashed
         letters = harness.letters("C-800")
-        assert [(letter.letter_date, letter.code.value, letter.fee) for letter in letters] == [
-            (date(2024, 4, 1), "letter3", Decimal("25.00"))
-        ]
+        assert [
+            (letter.letter_date, letter.code.value, letter.fee) for letter in letters
+        ] == [(date(2024, 4, 1), "letter3", Decimal("25.00"))]
         fees = harness.transactions("C-800", FEE)
         assert [(fee.document_number, fee.amount) for fee in fees] == [
             (f"FEE-{letters[0].number}", Decimal("25.00"))
         ]
         with Session(harness.engine) as session:
             events = session.exec(
-                select(CaseEvent).where(CaseEvent.kind.in_(["letter_posted", "fee_posted"]))  # type: ignore[attr-defined]
+                select(CaseEvent).where(
+                    CaseEvent.kind.in_(["letter_posted", "fee_posted"])
+                )  # type: ignore[attr-defined]
             ).all()
-            assert sorted(event.kind for event in events) == ["fee_posted", "letter_posted"]
+            assert sorted(event.kind for event in events) == [
+                "fee_posted",
+                "letter_posted",
+            ]
 
 
 class _PayBeforePosting(ActivityInboundInterceptor):
@@ -329,21 +378,32 @@ class _PayBeforePosting(ActivityInboundInterceptor):
         info = activity.info()
         if info.activity_type == "post_collection_letter" and _PayBeforePosting.harness:
             _PayBeforePosting.harness.post(
-                "C-900", PAYMENT, "PAY-90", date(2024, 3, 8), "450.00", settles=["INV-90"]
+                "C-900",
+                PAYMENT,
+                "PAY-90",
+                date(2024, 3, 8),
+                "450.00",
+                settles=["INV-90"],
             )
             _PayBeforePosting.harness = None
         return await self.next.execute_activity(input)
 
 
 class _PayInterceptor(Interceptor):
-    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+    def intercept_activity(
+        self, next: ActivityInboundInterceptor
+    ) -> ActivityInboundInterceptor:
         return _PayBeforePosting(next)
 
 
 async def test_payment_during_letter_preparation(harness_at) -> None:  # type: ignore[no-untyped-def]
-    async with harness_at(date(2024, 3, 2), interceptors=[_PayInterceptor()]) as harness:
+    async with harness_at(
+        date(2024, 3, 2), interceptors=[_PayInterceptor()]
+    ) as harness:
         harness.add_customer("C-900")
-        harness.post("C-900", INVOICE, "INV-90", date(2024, 2, 1), "450.00", due=date(2024, 3, 1))
+        harness.post(
+            "C-900", INVOICE, "INV-90", date(2024, 2, 1), "450.00", due=date(2024, 3, 1)
+        )
         _PayBeforePosting.harness = harness
         handle = await harness.open_case("C-900")
         await harness.sleep_until(date(2024, 3, 9))
@@ -361,7 +421,9 @@ async def test_user_closes_case(harness_at) -> None:  # type: ignore[no-untyped-
 
     async with harness_at(date(2024, 3, 2)) as harness:
         harness.add_customer("C-950")
-        harness.post("C-950", INVOICE, "INV-95", date(2024, 2, 1), "95.00", due=date(2024, 3, 1))
+        harness.post(
+            "C-950", INVOICE, "INV-95", date(2024, 2, 1), "95.00", due=date(2024, 3, 1)
+        )
         handle = await harness.open_case("C-950")
         await harness.sleep_until(date(2024, 3, 4))
 
@@ -379,7 +441,9 @@ async def test_user_closes_case(harness_at) -> None:  # type: ignore[no-untyped-
         # The same overdue invoice does not reopen the case; a new one does.
         await harness.notify("C-950")
         assert len(harness.cases("C-950")) == 1
-        harness.post("C-950", INVOICE, "INV-96", date(2024, 2, 5), "10.00", due=date(2024, 3, 3))
+        harness.post(
+            "C-950", INVOICE, "INV-96", date(2024, 2, 5), "10.00", due=date(2024, 3, 3)
+        )
         await harness.notify("C-950")
         await harness.sleep_until(date(2024, 3, 5))
         cases = harness.cases("C-950")
@@ -391,11 +455,15 @@ async def test_user_closes_case(harness_at) -> None:  # type: ignore[no-untyped-
 async def test_second_invoice_same_day_waits(harness_at) -> None:  # type: ignore[no-untyped-def]
     async with harness_at(date(2024, 3, 2)) as harness:
         harness.add_customer("C-990")
-        harness.post("C-990", INVOICE, "INV-A", date(2024, 2, 1), "100.00", due=date(2024, 3, 1))
+        harness.post(
+            "C-990", INVOICE, "INV-A", date(2024, 2, 1), "100.00", due=date(2024, 3, 1)
+        )
         await harness.open_case("C-990")
         await harness.sleep_until(date(2024, 3, 8))
         # An old invoice booked late on the day of the first letter.
-        harness.post("C-990", INVOICE, "INV-B", date(2024, 2, 2), "40.00", due=date(2024, 2, 20))
+        harness.post(
+            "C-990", INVOICE, "INV-B", date(2024, 2, 2), "40.00", due=date(2024, 2, 20)
+        )
         await harness.notify("C-990")
         await harness.sleep_until(date(2024, 3, 10))
 
@@ -410,3 +478,34 @@ async def test_second_invoice_same_day_waits(harness_at) -> None:  # type: ignor
             ("INV-A", False),
         ]
         assert letters[1].total_due == Decimal("140.00")
+
+
+async def test_daily_scan_opens_new_overdue(harness_at) -> None:  # type: ignore[no-untyped-def]
+    from worker import start_overdue_scan
+
+    async with harness_at(date(2024, 3, 2)) as harness:
+        harness.add_customer("C-999")
+        harness.post(
+            "C-999",
+            INVOICE,
+            "INV-99",
+            date(2024, 2, 10),
+            "99.00",
+            due=date(2024, 3, 10),
+        )
+        await start_overdue_scan(harness.client, harness.settings)
+        await harness.sleep_until(date(2024, 3, 10))
+        assert harness.cases("C-999") == []
+
+        # No ledger change: the scan on 2024-03-11 finds the invoice overdue.
+        await harness.sleep_until(date(2024, 3, 11))
+        await harness.wait_for_plans(["C-999"])
+        cases = harness.cases("C-999")
+        assert [(case.opened_on, case.status) for case in cases] == [
+            (date(2024, 3, 11), CaseStatus.OPEN)
+        ]
+        await harness.sleep_until(date(2024, 3, 18))
+        assert [
+            (letter.letter_date, letter.code.value)
+            for letter in harness.letters("C-999")
+        ] == [(date(2024, 3, 17), "letter1")]

@@ -404,9 +404,7 @@ def test_pdf_credit_deduction() -> None:
     lines = nok_lines()
     letter = make_letter(lines, currency="USD", fee="0")
     text = pdf_text(render_letter_pdf(letter, lines, make_customer(), COMPANY))
-    expected = (
-        "Overdue amount $12,345.60 Less credits -$1,000.00 Total due $11,345.60"
-    )
+    expected = "Overdue amount $12,345.60 Less credits -$1,000.00 Total due $11,345.60"
     assert expected in text
     assert "Fee $" not in text
 

@@ -34,7 +34,9 @@ def _us_date(text: str) -> date:
     return date(year, month, day)
 
 
-def overdue_invoices_from_csv(as_of: date) -> dict[str, list[tuple[str, date, Decimal]]]:
+def overdue_invoices_from_csv(
+    as_of: date,
+) -> dict[str, list[tuple[str, date, Decimal]]]:
     """Read the sample with the csv module alone: open, past-due invoices per customer."""
     overdue: dict[str, list[tuple[str, date, Decimal]]] = {}
     with SAMPLE_LEDGER.open(newline="") as handle:
@@ -60,7 +62,9 @@ def test_sample_has_twelve_overdue_customers(expected) -> None:  # type: ignore[
 
 
 async def _run_sample(harness: CaseHarness, shift_to: date | None) -> None:
-    report = import_ledger(harness.engine, SAMPLE_LEDGER, as_of=AS_OF, shift_to=shift_to)
+    report = import_ledger(
+        harness.engine, SAMPLE_LEDGER, as_of=AS_OF, shift_to=shift_to
+    )
     await harness.notify(*sorted(report.accounts))
     await harness.wait_for_plans(sorted(overdue_invoices_from_csv(AS_OF)))
 
@@ -96,7 +100,8 @@ def _check_cases(
                     )
                 ).all()
                 assert [
-                    (line.document_number, line.open_amount, line.days_overdue) for line in lines
+                    (line.document_number, line.open_amount, line.days_overdue)
+                    for line in lines
                 ] == [(number, amount, days_overdue)], case.customer_account
                 assert letters[0].total_due == amount
                 assert letters[0].document_sha256 is not None

@@ -121,7 +121,11 @@ class CustomerCollectionsWorkflow:
             if self._close_request is not None:
                 today = business_date(workflow.now(), zone)
                 return await self._close(
-                    setup, account, today, self._close_request.reason, self._close_request.user
+                    setup,
+                    account,
+                    today,
+                    self._close_request.reason,
+                    self._close_request.user,
                 )
             self._ledger_changed = False
 
@@ -141,7 +145,10 @@ class CustomerCollectionsWorkflow:
             await self._record_progress(setup, today, plan)
             self._state = state
 
-            if iterations >= MAX_ITERATIONS or workflow.info().is_continue_as_new_suggested():
+            if (
+                iterations >= MAX_ITERATIONS
+                or workflow.info().is_continue_as_new_suggested()
+            ):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     CaseInput(customer_account=account, case_id=setup.case_id)
@@ -161,7 +168,7 @@ class CustomerCollectionsWorkflow:
                     timeout=timeout,
                     timeout_summary="until next action date",
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def _plan(self, account: str, zone: str) -> tuple[date, CasePlan]:
@@ -180,7 +187,9 @@ class CustomerCollectionsWorkflow:
         today = business_date(workflow.now(), zone)
         return today, plan_case(snapshot, today)
 
-    async def _act(self, setup: CaseSetup, account: str, today: date, plan: CasePlan) -> bool:
+    async def _act(
+        self, setup: CaseSetup, account: str, today: date, plan: CasePlan
+    ) -> bool:
         """Run the hand-off and the letter the plan calls for; return whether
         anything was attempted, so the caller plans again."""
         attempted = False
@@ -188,7 +197,9 @@ class CustomerCollectionsWorkflow:
             attempted = True
             await workflow.execute_activity(
                 "hand_off_to_agency",
-                HandoffInput(case_id=setup.case_id, customer_account=account, business_date=today),
+                HandoffInput(
+                    case_id=setup.case_id, customer_account=account, business_date=today
+                ),
                 result_type=HandoffResult,
                 start_to_close_timeout=DATABASE_TIMEOUT,
                 retry_policy=RETRY,
@@ -214,7 +225,9 @@ class CustomerCollectionsWorkflow:
                 )
         return attempted
 
-    async def _record_progress(self, setup: CaseSetup, today: date, plan: CasePlan) -> None:
+    async def _record_progress(
+        self, setup: CaseSetup, today: date, plan: CasePlan
+    ) -> None:
         recorded = (plan.stage, str(plan.overdue_amount), plan.next_action_date)
         note = None
         if plan.letter is None and plan.skipped_letter_reason:
@@ -256,7 +269,12 @@ class CustomerCollectionsWorkflow:
     ) -> CaseResult:
         await workflow.execute_activity(
             "close_case_record",
-            CloseCaseInput(case_id=setup.case_id, business_date=today, reason=reason, closed_by=user),
+            CloseCaseInput(
+                case_id=setup.case_id,
+                business_date=today,
+                reason=reason,
+                closed_by=user,
+            ),
             start_to_close_timeout=DATABASE_TIMEOUT,
             retry_policy=RETRY,
         )

@@ -63,6 +63,6 @@ class OverdueScanWorkflow:
             )
             try:
                 await workflow.wait_condition(lambda: self._scan_now, timeout=wait)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         workflow.continue_as_new()

@@ -4,7 +4,6 @@ New fields get defaults so that histories written by older code still
 decode.
 """
 
-
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -127,7 +126,6 @@ class OpenOverdueCasesInput:
 @dataclass
 class OpenOverdueCasesResult:
     started: list[str] = field(default_factory=list)
-
 
 
 @dataclass
