@@ -54,8 +54,13 @@ from workflows.payloads import (
 logger = logging.getLogger(__name__)
 
 
+def amount_text(amount: Decimal, currency: str) -> str:
+    """Return the amount as a decimal string in the currency's minor units."""
+    return str(round_money(amount, currency))
+
+
 def money_text(amount: Decimal, currency: str) -> str:
-    return f"{round_money(amount, currency)} {currency}"
+    return f"{amount_text(amount, currency)} {currency}"
 
 
 def add_event(
@@ -178,8 +183,10 @@ class CaseActivities:
             f"Case opened: overdue amount {money_text(plan.overdue_amount, customer.currency)}",
             {
                 "rule": "a customer with an open debit past its due date gets a case",
-                "overdue_amount": str(plan.overdue_amount),
-                "net_overdue_amount": str(plan.net_overdue_amount),
+                "overdue_amount": amount_text(plan.overdue_amount, customer.currency),
+                "net_overdue_amount": amount_text(
+                    plan.net_overdue_amount, customer.currency
+                ),
                 "currency": customer.currency,
                 "overdue_documents": [
                     item.document_number
@@ -375,7 +382,7 @@ class CaseActivities:
                     {
                         "document_number": line.document_number,
                         "code": line.code.value if line.code else None,
-                        "open_amount": str(line.open_amount),
+                        "open_amount": amount_text(line.open_amount, letter.currency),
                         "days_overdue": line.days_overdue,
                         "threshold_days": line.threshold_days,
                         "counted_from": line.reference_date.isoformat()
@@ -384,10 +391,14 @@ class CaseActivities:
                     }
                     for line in advancing
                 ],
-                "overdue_amount": str(plan.letter.overdue_amount),
-                "credit_amount": str(plan.letter.credit_amount),
-                "fee": str(plan.letter.fee),
-                "total_due": str(plan.letter.total_due),
+                "overdue_amount": amount_text(
+                    plan.letter.overdue_amount, letter.currency
+                ),
+                "credit_amount": amount_text(
+                    plan.letter.credit_amount, letter.currency
+                ),
+                "fee": amount_text(plan.letter.fee, letter.currency),
+                "total_due": amount_text(plan.letter.total_due, letter.currency),
                 "currency": letter.currency,
             },
         )
@@ -403,7 +414,7 @@ class CaseActivities:
                 {
                     "rule": "the fee of the highest code on the letter is charged once per letter",
                     "code": letter.code.value,
-                    "fee": str(plan.letter.fee),
+                    "fee": amount_text(plan.letter.fee, letter.currency),
                     "currency": letter.currency,
                     "document_number": f"FEE-{letter.number}",
                     "letter_number": letter.number,
@@ -515,12 +526,12 @@ class CaseActivities:
                     {
                         "document_number": line.document_number,
                         "kind": line.kind.value,
-                        "open_amount": str(line.open_amount),
+                        "open_amount": amount_text(line.open_amount, handoff.currency),
                         "days_overdue": line.days_overdue,
                     }
                     for line in plan.handoff.lines
                 ],
-                "total": str(handoff.total),
+                "total": amount_text(handoff.total, handoff.currency),
                 "currency": handoff.currency,
             },
         )
@@ -553,7 +564,11 @@ class CaseActivities:
                     request.business_date,
                     "letter_skipped",
                     request.note,
-                    {"overdue_amount": str(request.overdue_amount)},
+                    {
+                        "overdue_amount": amount_text(
+                            request.overdue_amount, case.currency
+                        )
+                    },
                 )
             case.stage = request.stage
             case.overdue_amount = request.overdue_amount

@@ -30,7 +30,7 @@ class ScanActivities:
     async def open_overdue_cases(
         self, request: OpenOverdueCasesInput
     ) -> OpenOverdueCasesResult:
-        """Open a case for every overdue customer that has none open."""
+        """Open a case for every overdue customer that has none, and wake the open ones."""
         with Session(self.engine) as session:
             overdue = set(overdue_customers(session, request.business_date))
             open_accounts = set(
@@ -40,11 +40,14 @@ class ScanActivities:
                     )
                 ).all()
             )
+        # Open cases get a signal too, so a case whose wake-up was missed (a
+        # payment stored while Temporal was unreachable, or a case with every
+        # item at the agency and no timer) looks again at least once a day.
         result = await notify_ledger_changed(
             self.client,
             self.settings,
             self.engine,
-            sorted(overdue - open_accounts),
+            sorted(overdue | open_accounts),
             request.business_date,
         )
         activity.logger.info(

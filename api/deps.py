@@ -8,16 +8,21 @@ from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.datastructures import State
 from temporalio.client import Client
 
+from api.errors import field_error
 from control.cases import connect
 from domain.business_days import business_date
 from settings import Settings
 
 logger = logging.getLogger(__name__)
+
+# Seconds one request waits for a connection to Temporal before it gives up.
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 def get_settings(request: Request) -> Settings:
@@ -33,31 +38,55 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
         yield session
 
 
-async def get_temporal(request: Request) -> Client:
-    """Return the Temporal client, connecting on first use.
+async def _connect_temporal(state: State) -> Client | None:
+    """Return the app's Temporal client, connecting on first use.
 
-    Raises 503 while Temporal is unreachable, so reads that need only the
-    database keep working.
+    Returns ``None`` while Temporal is unreachable; the next request tries
+    to connect again.
     """
-    state = request.app.state
     if getattr(state, "temporal", None) is not None:
         return state.temporal
     async with state.temporal_lock:
         if getattr(state, "temporal", None) is None:
             try:
-                state.temporal = await asyncio.wait_for(connect(state.settings), timeout=10)
+                state.temporal = await asyncio.wait_for(
+                    connect(state.settings), timeout=CONNECT_TIMEOUT_SECONDS
+                )
             except (RuntimeError, asyncio.TimeoutError) as err:
                 logger.error(
                     "connecting to Temporal at %s failed: %s",
                     state.settings.temporal_address,
                     err,
                 )
-                raise HTTPException(
-                    status_code=503,
-                    detail=f"Temporal at {state.settings.temporal_address} is unreachable; "
-                    "try again when it is up",
-                ) from err
+                return None
     return state.temporal
+
+
+async def get_temporal(request: Request) -> Client:
+    """Return the Temporal client, connecting on first use.
+
+    Raises 503 while Temporal is unreachable, so reads that need only the
+    database keep working.
+    """
+    client = await _connect_temporal(request.app.state)
+    if client is None:
+        address = request.app.state.settings.temporal_address
+        raise field_error(
+            503,
+            ("temporal",),
+            f"Temporal at {address} is unreachable; try again when it is up",
+            "unavailable",
+        )
+    return client
+
+
+async def get_temporal_if_reachable(request: Request) -> Client | None:
+    """Return the Temporal client, or ``None`` while Temporal is unreachable.
+
+    For routes that store data first and signal the case afterwards, so the
+    write succeeds during a Temporal outage.
+    """
+    return await _connect_temporal(request.app.state)
 
 
 def get_business_date(settings: Annotated[Settings, Depends(get_settings)]) -> date:
@@ -68,4 +97,5 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
+OptionalTemporalDep = Annotated[Client | None, Depends(get_temporal_if_reachable)]
 BusinessDateDep = Annotated[date, Depends(get_business_date)]

@@ -57,7 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 connection.execute(text("SELECT 1"))
         except Exception as err:  # noqa: BLE001  (reported as 503, logged)
             logger.error("health check: database unreachable: %s", err)
-            raise field_error(503, ("database",), "database unreachable", "unavailable") from err
+            raise field_error(
+                503, ("database",), "database unreachable", "unavailable"
+            ) from err
         return {"status": "ok", "database": "ok"}
 
     return app

@@ -26,16 +26,29 @@ from models import (
 Money = Decimal
 
 
+def _strip_not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value.strip()
+
+
 class OpenCaseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_account: str = Field(min_length=1, max_length=40)
 
+    @field_validator("customer_account")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        return _strip_not_blank(value)
+
 
 class CloseCaseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500, description="Why the case is closed.")
+    reason: str = Field(
+        min_length=1, max_length=500, description="Why the case is closed."
+    )
     user: str = Field(
         default="api", min_length=1, max_length=100, description="Who closes the case."
     )
@@ -43,9 +56,7 @@ class CloseCaseRequest(BaseModel):
     @field_validator("reason", "user")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value.strip()
+        return _strip_not_blank(value)
 
 
 class CasePublic(BaseModel):
@@ -115,7 +126,9 @@ class PaymentRequest(BaseModel):
     customer_account: str = Field(min_length=1, max_length=40)
     document_number: str = Field(min_length=1, max_length=60)
     payment_date: date
-    amount: Decimal = Field(gt=0, description="Amount received, in the customer's currency.")
+    amount: Decimal = Field(
+        gt=0, description="Amount received, in the customer's currency."
+    )
     currency: str = Field(min_length=3, max_length=3)
     settles: list[str] | None = Field(
         default=None,
@@ -222,7 +235,9 @@ class LetterPublic(BaseModel):
     lines: list[LetterLinePublic]
 
     @classmethod
-    def of(cls, letter: CollectionLetter, lines: list[CollectionLetterLine]) -> LetterPublic:
+    def of(
+        cls, letter: CollectionLetter, lines: list[CollectionLetterLine]
+    ) -> LetterPublic:
         currency = letter.currency
         return cls(
             id=letter.id,  # type: ignore[arg-type]
@@ -257,7 +272,8 @@ class SequenceStepBody(BaseModel):
     )
     text: str = Field(default="", max_length=4000)
     fees: dict[str, Decimal] = Field(
-        default_factory=dict, description="Fee per currency code, e.g. {\"NOK\": \"70.00\"}."
+        default_factory=dict,
+        description='Fee per currency code, e.g. {"NOK": "70.00"}.',
     )
 
 
@@ -276,5 +292,8 @@ class LetterSequencePublic(BaseModel):
 
 def timeline_entry(event: CaseEvent) -> TimelineEntry:
     return TimelineEntry(
-        date=event.event_date, kind=event.kind, summary=event.summary, details=event.details
+        date=event.event_date,
+        kind=event.kind,
+        summary=event.summary,
+        details=event.details,
     )

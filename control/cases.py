@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from domain.case import CaseStatus, TransactionKind
@@ -105,7 +106,19 @@ class NotifyResult:
 
 
 async def open_case(client: Client, settings: Settings, account: str) -> str:
-    """Signal-with-start the customer's case; return the run id of the open run."""
+    """Signal-with-start the customer's case; return the run id of the open run.
+
+    Two requests racing for the same new case can see "already started" from
+    the server; the second attempt then signals the run the first one started.
+    """
+    try:
+        return await _signal_with_start(client, settings, account)
+    except WorkflowAlreadyStartedError:
+        logger.info("case of customer %s started concurrently; signalling it", account)
+        return await _signal_with_start(client, settings, account)
+
+
+async def _signal_with_start(client: Client, settings: Settings, account: str) -> str:
     handle = await client.start_workflow(
         CASE_WORKFLOW,
         CaseInput(customer_account=account),

@@ -7,9 +7,11 @@ import logging
 from typing import Literal
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import func
+from sqlalchemy import Engine, and_, func, or_
 from sqlmodel import Session, select
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import BusinessDateDep, EngineDep, SessionDep, SettingsDep, TemporalDep
@@ -49,45 +51,66 @@ def _open_case_of(session: Session, account: str) -> CollectionCase | None:
     response_model=CasePublic | CaseStarting,
     responses={
         200: {"description": "The customer's case was already open."},
-        201: {"description": "A case was opened."},
-        202: {"description": "The case workflow started but has not recorded the case yet."},
+        201: {
+            "description": "A case was opened. Its workflow may have closed it "
+            "at once, when open credits cover the overdue amount."
+        },
+        202: {
+            "description": "The case workflow started but has not recorded the case yet."
+        },
         404: {"description": "Unknown customer account."},
         409: {"description": "The customer has nothing overdue."},
+        503: {"description": "Temporal is unreachable."},
     },
 )
 async def open_case_route(
     body: OpenCaseRequest,
     response: Response,
-    session: SessionDep,
     engine: EngineDep,
     settings: SettingsDep,
     client: TemporalDep,
     today: BusinessDateDep,
 ) -> CasePublic | CaseStarting:
-    """Open the customer's collections case, or return the one already open."""
+    """Open the customer's collections case, or return the one already open.
+
+    An open case whose workflow no longer runs (an operator terminated it)
+    is replaced: the new workflow run closes the stale case and opens a new one.
+    """
     account = body.customer_account
-    if session.get(Customer, account) is None:
-        raise not_found("customer", account, ("body", "customer_account"))
-    existing = _open_case_of(session, account)
+    # Each session ends before the Temporal calls, so no transaction stays open
+    # while the request waits up to case_open_wait_seconds for the workflow.
+    with Session(engine) as session:
+        if session.get(Customer, account) is None:
+            raise not_found("customer", account, ("body", "customer_account"))
+        existing = _open_case_of(session, account)
+        if existing is None and not overdue_customers(session, today, [account]):
+            raise field_error(
+                409,
+                ("body", "customer_account"),
+                f"customer {account} has no open amount past its due date on {today}; "
+                "there is nothing to collect",
+                "nothing_overdue",
+            )
     if existing is not None:
-        response.status_code = 200
-        return CasePublic.of(existing)
-    if not overdue_customers(session, today, [account]):
-        raise field_error(
-            409,
-            ("body", "customer_account"),
-            f"customer {account} has no open amount past its due date on {today}; "
-            "there is nothing to collect",
-            "nothing_overdue",
+        if await _workflow_is_running(client, existing.workflow_id):
+            response.status_code = 200
+            return CasePublic.of(existing)
+        logger.warning(
+            "case %s of customer %s is open but workflow %s is not running; "
+            "starting a new run",
+            existing.id,
+            account,
+            existing.workflow_id,
         )
 
     run_id = await open_case(client, settings, account)
-    logger.info("case workflow for customer %s started or found: run %s", account, run_id)
+    logger.info(
+        "case workflow for customer %s started or found: run %s", account, run_id
+    )
     deadline = asyncio.get_running_loop().time() + settings.case_open_wait_seconds
     while True:
-        with Session(engine) as fresh:
-            case = _open_case_of(fresh, account)
-        if case is not None:
+        case = _case_of_run(engine, run_id)
+        if case is not None and _has_first_plan(case):
             response.status_code = 201
             return CasePublic.of(case)
         if asyncio.get_running_loop().time() >= deadline:
@@ -102,6 +125,45 @@ async def open_case_route(
     return CaseStarting(
         customer_account=account, workflow_id=case_workflow_id(account), run_id=run_id
     )
+
+
+async def _workflow_is_running(client: Client, workflow_id: str) -> bool:
+    """Return whether the latest run of the workflow is running.
+
+    Reads the raw description because the SDK's ``describe()`` fails to
+    decode the Datetime search attributes that Temporal's test server returns.
+    """
+    try:
+        description = await client.workflow_service.describe_workflow_execution(
+            DescribeWorkflowExecutionRequest(
+                namespace=client.namespace,
+                execution=WorkflowExecution(workflow_id=workflow_id),
+            )
+        )
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    status = description.workflow_execution_info.status
+    return status == WorkflowExecutionStatus.RUNNING.value
+
+
+def _case_of_run(engine: Engine, run_id: str) -> CollectionCase | None:
+    """Return the case that the workflow run opened, if it has recorded it."""
+    with Session(engine) as session:
+        return session.exec(
+            select(CollectionCase).where(CollectionCase.run_id == run_id)
+        ).first()
+
+
+def _has_first_plan(case: CollectionCase) -> bool:
+    """Return whether the workflow has recorded the case's first plan.
+
+    The case row starts with an overdue amount of 0 and no next action date.
+    An open case always has a positive overdue amount once planned, because
+    the workflow closes a case whose overdue amount is paid or covered.
+    """
+    return case.status is CaseStatus.CLOSED or case.overdue_amount != 0
 
 
 @router.get("", response_model=CaseList)
@@ -140,16 +202,18 @@ def read_case(case_id: int, session: SessionDep) -> CasePublic:
     return CasePublic.of(_get_case(session, case_id))
 
 
-@router.post("/{case_id}/close", response_model=CasePublic, responses={404: {}, 409: {}})
+@router.post(
+    "/{case_id}/close", response_model=CasePublic, responses={404: {}, 409: {}, 503: {}}
+)
 async def close_case(
     case_id: int,
     body: CloseCaseRequest,
     engine: EngineDep,
-    session: SessionDep,
     client: TemporalDep,
 ) -> CasePublic:
     """Close an open case; the case workflow records the reason and ends."""
-    case = _get_case(session, case_id)
+    with Session(engine) as session:
+        case = _get_case(session, case_id)
     if case.status is CaseStatus.CLOSED:
         raise field_error(
             409, ("path", "case_id"), f"case {case_id} is already closed", "case_closed"
@@ -163,14 +227,18 @@ async def close_case(
         )
     except WorkflowUpdateFailedError as err:
         raise field_error(
-            409, ("path", "case_id"), f"case {case_id} cannot be closed: {err.cause}", "case_closed"
+            409,
+            ("path", "case_id"),
+            f"case {case_id} cannot be closed: {err.cause}",
+            "case_closed",
         ) from err
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
             raise field_error(
                 409,
                 ("path", "case_id"),
-                f"case {case_id} has no running workflow {case.workflow_id}",
+                f"case {case_id} has no running workflow {case.workflow_id}; "
+                "open the customer's case again with POST /cases to replace it",
                 "workflow_not_running",
             ) from err
         raise
@@ -188,24 +256,36 @@ def read_timeline(case_id: int, session: SessionDep) -> Timeline:
     entries = [timeline_entry(event) for event in events]
     entries += _ledger_entries(session, case)
     entries.sort(key=lambda entry: (entry.date, _KIND_ORDER.get(entry.kind, 5)))
-    return Timeline(case_id=case_id, customer_account=case.customer_account, entries=entries)
+    return Timeline(
+        case_id=case_id, customer_account=case.customer_account, entries=entries
+    )
 
 
 _KIND_ORDER = {"case_opened": 0, "payment": 1, "credit_note": 1, "case_closed": 9}
 
 
 def _ledger_entries(session: Session, case: CollectionCase) -> list[TimelineEntry]:
-    """Payments and credit notes settled against the customer while the case ran."""
+    """Payments and credit notes settled against the customer while the case ran.
+
+    A settlement belongs to the case when it is dated while the case was open
+    or was recorded while it was open, so a payment whose date lies before
+    the case opened still shows on the case that it closed.
+    """
+    dated = [Settlement.settlement_date >= case.opened_on]
+    recorded = [Settlement.created_at >= case.created_at]
+    if case.closed_on is not None:
+        dated.append(Settlement.settlement_date <= case.closed_on)
+        # The workflow sets updated_at when it closes the case. A case closed as
+        # stale keeps the updated_at of its last progress instead.
+        recorded.append(Settlement.created_at <= case.updated_at)
     query = (
         select(Settlement, CustomerTransaction)
         .join(CustomerTransaction, Settlement.credit_id == CustomerTransaction.id)  # type: ignore[arg-type]
         .where(
             Settlement.customer_account == case.customer_account,
-            Settlement.settlement_date >= case.opened_on,
+            or_(and_(*dated), and_(*recorded)),
         )
     )
-    if case.closed_on is not None:
-        query = query.where(Settlement.settlement_date <= case.closed_on)
     by_credit: dict[int, list[tuple[Settlement, CustomerTransaction]]] = {}
     for settlement, credit in session.exec(query).all():
         by_credit.setdefault(credit.id, []).append((settlement, credit))  # type: ignore[arg-type]
@@ -235,7 +315,9 @@ def _ledger_entries(session: Session, case: CollectionCase) -> list[TimelineEntr
                     "document_number": credit.document_number,
                     "amount": str(amount),
                     "currency": credit.currency,
-                    "unapplied_amount": str(round_money(-credit.open_amount, credit.currency)),
+                    "unapplied_amount": str(
+                        round_money(-credit.open_amount, credit.currency)
+                    ),
                     "settled": debit_numbers,
                 },
             )

@@ -6,16 +6,22 @@ import logging
 
 from fastapi import APIRouter
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from api.deps import BusinessDateDep, EngineDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import BusinessDateDep, EngineDep, OptionalTemporalDep, SettingsDep
 from api.errors import field_error, not_found
-from api.schemas import PaymentPublic, PaymentRequest, SettlementPublic, TransactionPublic
+from api.schemas import (
+    PaymentPublic,
+    PaymentRequest,
+    SettlementPublic,
+    TransactionPublic,
+)
 from control.cases import notify_ledger_changed
 from domain.case import TransactionKind
 from domain.money import round_money
 from ledger.posting import PostingError, post_transaction
-from models import Customer, CustomerTransaction, Settlement
+from models import CustomerTransaction, Settlement
+from models.db import write_session
 from models.snapshot import lock_customer
 
 logger = logging.getLogger(__name__)
@@ -25,20 +31,76 @@ router = APIRouter(prefix="/payments", tags=["payments"])
 _FIELD_NAMES = {"transaction_date": "payment_date"}
 
 
-@router.post("", status_code=201, response_model=PaymentPublic, responses={404: {}, 409: {}, 422: {}})
+@router.post(
+    "",
+    status_code=201,
+    response_model=PaymentPublic,
+    responses={404: {}, 409: {}, 422: {}},
+)
 async def record_payment(
     body: PaymentRequest,
-    session: SessionDep,
     engine: EngineDep,
     settings: SettingsDep,
-    client: TemporalDep,
+    client: OptionalTemporalDep,
     today: BusinessDateDep,
 ) -> PaymentPublic:
     """Record a payment, settle it and tell the customer's case.
 
     The payment settles the named invoices, or the oldest due open items
-    first; what no item absorbs stays open as an unapplied payment.
+    first; what no item absorbs stays open as an unapplied payment. While
+    Temporal is unreachable the payment is still recorded, with
+    ``case_notified`` false.
     """
+    # A write session, because the posting reads open items and then settles
+    # them. It ends before the Temporal calls, because its write lock (BEGIN
+    # IMMEDIATE on SQLite) would block the worker's writes for the case.
+    with write_session(engine) as session:
+        payment = _post_payment(session, body)
+        settlements = _settlements_of(session, payment)
+    logger.info(
+        "payment %s of %s %s recorded for customer %s: %d settlements",
+        payment.document_number,
+        body.amount,
+        payment.currency,
+        payment.customer_account,
+        len(settlements),
+    )
+
+    # NOTE: a case that is not signalled sees the payment only when its timer
+    # next fires, and a case with every item at the agency has no timer, so it
+    # waits for the next ledger change.
+    notified = False
+    if client is None:
+        logger.error(
+            "payment %s stored but the case of customer %s was not signalled: "
+            "Temporal is unreachable",
+            payment.document_number,
+            payment.customer_account,
+        )
+    else:
+        try:
+            await notify_ledger_changed(
+                client, settings, engine, [payment.customer_account], today
+            )
+            notified = True
+        # The payment is stored already, so a failed signal is logged, not raised.
+        except Exception as err:  # noqa: BLE001
+            logger.error(
+                "payment %s stored but the case of customer %s was not signalled: %s",
+                payment.document_number,
+                payment.customer_account,
+                err,
+            )
+    return PaymentPublic(
+        payment=TransactionPublic.of(payment),
+        settlements=settlements,
+        unapplied_amount=round_money(-payment.open_amount, payment.currency),
+        case_notified=notified,
+    )
+
+
+def _post_payment(session: Session, body: PaymentRequest) -> CustomerTransaction:
+    """Post and commit the payment, raising 404, 409 or 422 for invalid input."""
     if lock_customer(session, body.customer_account) is None:
         raise not_found("customer", body.customer_account, ("body", "customer_account"))
     try:
@@ -58,7 +120,10 @@ async def record_payment(
         session.rollback()
         status = 409 if "already exists" in err.reason else 422
         raise field_error(
-            status, ("body", _FIELD_NAMES.get(err.field, err.field)), err.reason, "invalid"
+            status,
+            ("body", _FIELD_NAMES.get(err.field, err.field)),
+            err.reason,
+            "invalid",
         ) from err
     except IntegrityError as err:
         session.rollback()
@@ -69,46 +134,23 @@ async def record_payment(
             f"{body.customer_account}",
             "duplicate",
         ) from err
+    return payment
 
-    settlements = session.exec(
+
+def _settlements_of(
+    session: Session, payment: CustomerTransaction
+) -> list[SettlementPublic]:
+    rows = session.exec(
         select(Settlement, CustomerTransaction)
         .join(CustomerTransaction, Settlement.debit_id == CustomerTransaction.id)  # type: ignore[arg-type]
         .where(Settlement.credit_id == payment.id)
         .order_by(Settlement.id)  # type: ignore[arg-type]
     ).all()
-    currency = payment.currency
-    logger.info(
-        "payment %s of %s %s recorded for customer %s: %d settlements",
-        payment.document_number,
-        body.amount,
-        currency,
-        payment.customer_account,
-        len(settlements),
-    )
-
-    notified = True
-    try:
-        await notify_ledger_changed(client, settings, engine, [payment.customer_account], today)
-    except Exception as err:  # noqa: BLE001  (the payment is stored; the daily scan catches up)
-        notified = False
-        logger.error(
-            "payment %s stored but the case of customer %s was not told: %s",
-            payment.document_number,
-            payment.customer_account,
-            err,
+    return [
+        SettlementPublic(
+            document_number=debit.document_number,
+            amount=round_money(settlement.amount, payment.currency),
+            open_amount_after=round_money(debit.open_amount, payment.currency),
         )
-    customer = session.get(Customer, payment.customer_account)
-    assert customer is not None
-    return PaymentPublic(
-        payment=TransactionPublic.of(payment),
-        settlements=[
-            SettlementPublic(
-                document_number=debit.document_number,
-                amount=round_money(settlement.amount, currency),
-                open_amount_after=round_money(debit.open_amount, currency),
-            )
-            for settlement, debit in settlements
-        ],
-        unapplied_amount=round_money(-payment.open_amount, currency),
-        case_notified=notified,
-    )
+        for settlement, debit in rows
+    ]
