@@ -255,7 +255,7 @@ class CaseActivities:
             letter.code.value,
             letter.customer_account,
             letter.letter_date,
-            letter.total_due,
+            money_text(letter.total_due, letter.currency),
         )
         return PostLetterResult(letter.id, letter.number, created=True)
 
@@ -447,7 +447,7 @@ class CaseActivities:
             request.customer_account,
             handoff.agency_name,
             request.business_date,
-            handoff.total,
+            money_text(handoff.total, handoff.currency),
         )
         return HandoffResult(handoff.id, created=True)
 
@@ -591,6 +591,10 @@ class CaseActivities:
             case.status = CaseStatus.CLOSED
             case.closed_on = request.business_date
             case.close_reason = request.reason
+            if request.stage is not None:
+                case.stage = request.stage
+            if request.overdue_amount is not None:
+                case.overdue_amount = request.overdue_amount
             case.closed_by = request.closed_by
             case.next_action_date = None
             case.updated_at = utc_now()

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.datastructures import State
@@ -92,6 +92,10 @@ async def get_temporal_if_reachable(request: Request) -> Client | None:
 def get_business_date(settings: Annotated[Settings, Depends(get_settings)]) -> date:
     return business_date(datetime.now(timezone.utc), settings.zone)
 
+
+MAX_RECORD_ID = 2**63 - 1
+"""Largest id a BIGINT column holds; larger path ids are rejected with 422."""
+RecordId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID)]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]

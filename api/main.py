@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from api import handlers
 from api.deps import EngineDep
 from api.errors import field_error
 from api.routes import cases, letters, payments, sequences
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    handlers.install(app)
     app.include_router(cases.router)
     app.include_router(payments.router)
     app.include_router(letters.router)

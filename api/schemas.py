@@ -6,7 +6,7 @@ client ever parses money as a binary float.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.case import CaseStage, CaseStatus, TransactionKind
 from domain.codes import CollectionLetterCode
-from domain.money import round_money
+from domain.money import MAX_AMOUNT, round_money
 from models import (
     CaseEvent,
     CollectionCase,
@@ -25,11 +25,24 @@ from models import (
 
 Money = Decimal
 
+EARLIEST_DATE = date(1900, 1, 1)
+
+
+def check_printable(value: str) -> str:
+    """Reject control characters and unpaired surrogates in a text field.
+
+    PostgreSQL text cannot store NUL, and an unpaired surrogate cannot be
+    encoded as UTF-8 in a response.
+    """
+    if any(ord(char) < 32 or 0xD800 <= ord(char) <= 0xDFFF for char in value):
+        raise ValueError("must not contain control characters or unpaired surrogates")
+    return value
+
 
 def _strip_not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")
-    return value.strip()
+    return check_printable(value.strip())
 
 
 class OpenCaseRequest(BaseModel):
@@ -109,6 +122,9 @@ class CaseList(BaseModel):
 
 class TimelineEntry(BaseModel):
     date: date
+    """Business date of the event (a payment's own date)."""
+    recorded_at: datetime
+    """When Overdue recorded it (UTC); orders events of the same date."""
     kind: str
     summary: str
     details: dict[str, Any]
@@ -127,7 +143,7 @@ class PaymentRequest(BaseModel):
     document_number: str = Field(min_length=1, max_length=60)
     payment_date: date
     amount: Decimal = Field(
-        gt=0, description="Amount received, in the customer's currency."
+        gt=0, lt=MAX_AMOUNT, description="Amount received, in the customer's currency."
     )
     currency: str = Field(min_length=3, max_length=3)
     settles: list[str] | None = Field(
@@ -142,6 +158,18 @@ class PaymentRequest(BaseModel):
         if not value.is_finite():
             raise ValueError("must be a finite number")
         return value
+
+    @field_validator("payment_date")
+    @classmethod
+    def _plausible_date(cls, value: date) -> date:
+        if value < EARLIEST_DATE:
+            raise ValueError(f"must not be before {EARLIEST_DATE}")
+        return value
+
+    @field_validator("customer_account", "document_number", "currency")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        return check_printable(value)
 
 
 class SettlementPublic(BaseModel):
@@ -293,6 +321,7 @@ class LetterSequencePublic(BaseModel):
 def timeline_entry(event: CaseEvent) -> TimelineEntry:
     return TimelineEntry(
         date=event.event_date,
+        recorded_at=event.created_at,
         kind=event.kind,
         summary=event.summary,
         details=event.details,

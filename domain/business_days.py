@@ -7,7 +7,7 @@ workflow code in a proxy that ``datetime`` does not accept.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 

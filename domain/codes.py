@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 
-from domain.money import MINOR_UNITS
+from domain.money import MAX_AMOUNT, MINOR_UNITS
 
 
 class CollectionLetterCode(str, Enum):
@@ -82,6 +82,11 @@ def validate_steps(steps: list[LetterSequenceStep]) -> None:
             if fee < 0:
                 raise SequenceError(
                     f"step {index + 1}: fee {fee} {currency} must not be negative"
+                )
+            if fee >= MAX_AMOUNT:
+                raise SequenceError(
+                    f"step {index + 1}: fee {fee} {currency} is too large: it must "
+                    f"be below {MAX_AMOUNT:,}"
                 )
 
 

@@ -20,8 +20,18 @@ MAX_MINOR_UNITS = 3
 # Digits before the decimal point that the database columns (NUMERIC(18, 3))
 # can store.
 MAX_INTEGER_DIGITS = 15
+MAX_AMOUNT = Decimal(10) ** MAX_INTEGER_DIGITS
+"""Amounts must be smaller than this: 10^15 in any currency."""
 
 _PLAIN_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+
+
+def check_magnitude(amount: Decimal) -> None:
+    """Raise ``MoneyError`` unless ``abs(amount)`` fits the money columns."""
+    if abs(amount) >= MAX_AMOUNT:
+        raise MoneyError(
+            f"amount {amount} is too large: it must be below {MAX_AMOUNT:,}"
+        )
 
 
 class MoneyError(ValueError):

@@ -19,7 +19,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from domain.case import TransactionKind
-from domain.money import MoneyError, check_currency, quantum
+from domain.money import MoneyError, check_currency, check_magnitude, quantum
 from domain.settlement import OpenDebit, allocate_credit
 from models.ledger import Customer, CustomerTransaction, Settlement
 from models.policy import PostingProfile
@@ -443,6 +443,10 @@ def _check_amount(amount: Decimal, currency: str) -> Decimal:
         raise PostingError(
             "amount", f"{amount} is not positive; give every kind as a positive amount"
         )
+    try:
+        check_magnitude(amount)
+    except MoneyError as error:
+        raise PostingError("amount", str(error)) from None
     smallest = quantum(currency)
     if amount.quantize(smallest) != amount:
         raise PostingError(

@@ -25,7 +25,7 @@ import pytest
 from fastapi import FastAPI
 from pypdf import PdfReader
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import (
@@ -38,7 +38,7 @@ from api.deps import get_business_date
 from api.main import create_app
 from domain.case import CaseStage, CaseStatus, TransactionKind
 from ledger.posting import upsert_customer
-from models import CollectionCase
+from models import CollectionCase, CustomerTransaction
 from settings import Settings
 from tests.harness import (
     CaseHarness,
@@ -310,7 +310,7 @@ async def test_open_case_covered_by_credits(api_at) -> None:  # type: ignore[no-
         assert case["close_reason"] == "covered by credits"
         assert case["closed_on"] == "2024-03-02"
         assert case["closed_by"] is None
-        assert case["overdue_amount"] == "0.00"
+        assert case["overdue_amount"] == "200.00"
 
 
 async def test_open_case_unknown_customer(api_at) -> None:  # type: ignore[no-untyped-def]
@@ -652,7 +652,7 @@ def payment(account: str, number: str, amount: str, **fields: Any) -> dict[str, 
     body = {
         "customer_account": account,
         "document_number": number,
-        "payment_date": "2024-03-15",
+        "payment_date": "2024-03-02",
         "amount": amount,
         "currency": "USD",
     }
@@ -670,7 +670,14 @@ async def test_partial_payment_settles_invoice(api_at) -> None:  # type: ignore[
         await api.harness.sleep_until(date(2024, 3, 15))
 
         response = await api.http.post(
-            "/payments", json=payment("C-30", "PAY-30", "400.00", settles=["INV-30"])
+            "/payments",
+            json=payment(
+                "C-30",
+                "PAY-30",
+                "400.00",
+                payment_date="2024-03-15",
+                settles=["INV-30"],
+            ),
         )
 
         assert response.status_code == 201, response.text
@@ -848,12 +855,26 @@ async def test_full_payment_closes_case(api_at) -> None:  # type: ignore[no-unty
         case = await open_case(api, "C-34")
         await api.harness.sleep_until(date(2024, 3, 15))
         partial = await api.http.post(
-            "/payments", json=payment("C-34", "PAY-34A", "400.00", settles=["INV-35"])
+            "/payments",
+            json=payment(
+                "C-34",
+                "PAY-34A",
+                "400.00",
+                payment_date="2024-03-15",
+                settles=["INV-35"],
+            ),
         )
         assert partial.status_code == 201
 
         response = await api.http.post(
-            "/payments", json=payment("C-34", "PAY-34B", "600.00", settles=["INV-35"])
+            "/payments",
+            json=payment(
+                "C-34",
+                "PAY-34B",
+                "600.00",
+                payment_date="2024-03-15",
+                settles=["INV-35"],
+            ),
         )
 
         assert response.status_code == 201, response.text
@@ -1243,4 +1264,130 @@ async def test_temporal_down_records_payment(
     assert paid["unapplied_amount"] == "75.00"
     assert paid["payment"]["open_amount"] == "-75.00"
     again = await offline.post("/payments", json=payment("C-51", "PAY-51", "75.00"))
-    assert again.status_code == 409
+    assert again.status_code == 200
+    assert again.json()["payment"]["id"] == paid["payment"]["id"]
+    changed = await offline.post("/payments", json=payment("C-51", "PAY-51", "76.00"))
+    assert changed.status_code == 409
+
+
+async def test_payment_huge_amount_rejected(
+    offline: httpx.AsyncClient, engine: Engine
+) -> None:
+    add_customer(engine, "C-60")
+
+    for amount in ["1000000000000000", "1e300", 1e16]:
+        response = await offline.post(
+            "/payments", json=payment("C-60", "PAY-60", amount)
+        )
+        assert response.status_code == 422, amount
+        assert locations_of(response) == [["body", "amount"]], amount
+    assert api_transactions(engine, "C-60") == 0
+
+
+async def test_payment_future_date_rejected(
+    offline: httpx.AsyncClient, engine: Engine
+) -> None:
+    add_customer(engine, "C-61")
+
+    response = await offline.post(
+        "/payments", json=payment("C-61", "PAY-61", "10.00", payment_date="9999-12-31")
+    )
+    ancient = await offline.post(
+        "/payments", json=payment("C-61", "PAY-61", "10.00", payment_date="0001-01-01")
+    )
+
+    assert response.status_code == 422
+    assert locations_of(response) == [["body", "payment_date"]]
+    assert ancient.status_code == 422
+    assert errors_of(ancient) == [
+        (["body", "payment_date"], "Value error, must not be before 1900-01-01")
+    ]
+    assert api_transactions(engine, "C-61") == 0
+
+
+async def test_control_characters_rejected(
+    offline: httpx.AsyncClient, engine: Engine
+) -> None:
+    add_customer(engine, "C-62")
+
+    response = await offline.post(
+        "/payments", json=payment("C-62", "PAY\u000062", "10.00")
+    )
+    surrogate = await offline.post(
+        "/payments",
+        content=b'{"customer_account": "C-62", "document_number": "x\\ud800y", '
+        b'"payment_date": "2024-03-02", "amount": "10.00", "currency": "USD"}',
+        headers={"content-type": "application/json"},
+    )
+
+    assert response.status_code == 422
+    assert locations_of(response) == [["body", "document_number"]]
+    assert surrogate.status_code == 422
+    assert locations_of(surrogate) == [["body", "document_number"]]
+    assert api_transactions(engine, "C-62") == 0
+
+
+async def test_huge_ids_rejected(offline: httpx.AsyncClient) -> None:
+    too_big = 2**63
+    for path in [
+        f"/cases/{too_big}",
+        f"/cases/{too_big}/timeline",
+        f"/letters/{too_big}",
+        f"/letters/{too_big}/pdf",
+        f"/cases?offset={too_big}",
+    ]:
+        response = await offline.get(path)
+        assert response.status_code == 422, path
+
+
+async def test_oversized_body_rejected(offline: httpx.AsyncClient) -> None:
+    response = await offline.post(
+        "/cases/1/close", json={"reason": "x" * (2 * 1024 * 1024), "user": "kari"}
+    )
+
+    assert response.status_code == 413
+    assert locations_of(response) == [["body"]]
+
+
+async def test_framework_errors_use_list_shape(offline: httpx.AsyncClient) -> None:
+    malformed = await offline.post(
+        "/payments", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    wrong_method = await offline.delete("/cases/1")
+
+    assert malformed.status_code == 422
+    assert isinstance(malformed.json()["detail"], list)
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["detail"] == [
+        {"loc": [], "msg": "Method Not Allowed", "type": "http_error"}
+    ]
+
+
+async def test_sequence_huge_fee_rejected(offline: httpx.AsyncClient) -> None:
+    response = await offline.put(
+        "/letter-sequences/HUGE",
+        json={
+            "steps": [
+                {"code": "letter1", "days": 7, "fees": {"USD": "10000000000000000"}}
+            ]
+        },
+    )
+    bad_name = await offline.put(
+        "/letter-sequences/A%20B", json={"steps": [{"code": "letter1", "days": 7}]}
+    )
+
+    assert response.status_code == 422
+    assert locations_of(response) == [["body", "steps", 0, "fees", "USD"]]
+    assert bad_name.status_code == 422
+    assert locations_of(bad_name) == [["path", "name"]]
+
+
+def api_transactions(engine: Engine, account: str) -> int:
+    with Session(engine) as session:
+        return len(
+            session.exec(
+                select(CustomerTransaction).where(
+                    CustomerTransaction.customer_account == account
+                )
+            ).all()
+        )

@@ -645,3 +645,21 @@ def test_documented_example_imports(engine: Engine, tmp_path: Path) -> None:
         customer = session.get(Customer, "20077")
         assert customer is not None
         assert customer.address == "Talstrasse 5\n6020 Innsbruck, Austria"
+
+
+def test_huge_amount_reported(engine: Engine, tmp_path: Path) -> None:
+    rows = [
+        CUSTOMER_ROW,
+        invoice_row("INV-1", "100000000000000000000", "2024-01-01", "2024-02-01"),
+        invoice_row("INV-2", "1" * 41, "2024-01-01", "2024-02-01"),
+    ]
+
+    with pytest.raises(LedgerImportError) as raised:
+        import_ledger(engine, write_ledger(tmp_path, rows))
+
+    assert error_positions(raised.value) == {(3, "amount"), (4, "amount")}
+    assert reason_at(raised.value, 3, "amount") == (
+        "amount 100000000000000000000 is too large: it must be below "
+        "1,000,000,000,000,000"
+    )
+    assert table_counts(engine)["CustomerTransaction"] == 0

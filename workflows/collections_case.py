@@ -9,7 +9,6 @@ owed any more or when a user closes it.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, timedelta
 
 from temporalio import workflow
@@ -267,6 +266,7 @@ class CustomerCollectionsWorkflow:
     async def _close(
         self, setup: CaseSetup, account: str, today: date, reason: str, user: str | None
     ) -> CaseResult:
+        plan = self._state.plan if self._state is not None else None
         await workflow.execute_activity(
             "close_case_record",
             CloseCaseInput(
@@ -274,6 +274,8 @@ class CustomerCollectionsWorkflow:
                 business_date=today,
                 reason=reason,
                 closed_by=user,
+                stage=plan.stage if plan else None,
+                overdue_amount=plan.overdue_amount if plan else None,
             ),
             start_to_close_timeout=DATABASE_TIMEOUT,
             retry_policy=RETRY,

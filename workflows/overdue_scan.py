@@ -7,7 +7,6 @@ This workflow looks once a day, at the run hour, and opens those cases.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from temporalio import workflow

@@ -98,6 +98,10 @@ class CloseCaseInput:
     business_date: date
     reason: str
     closed_by: str | None = None
+    stage: CaseStage | None = None
+    """Stage of the last plan, kept on the closed case."""
+    overdue_amount: Decimal | None = None
+    """Overdue amount of the last plan: 0 for a paid case."""
 
 
 @dataclass

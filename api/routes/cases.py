@@ -14,7 +14,15 @@ from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import BusinessDateDep, EngineDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import (
+    MAX_RECORD_ID,
+    BusinessDateDep,
+    EngineDep,
+    RecordId,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+)
 from api.errors import field_error, not_found
 from api.schemas import (
     CaseList,
@@ -173,7 +181,7 @@ def list_cases(
     stage: CaseStage | None = None,
     customer_account: str | None = Query(default=None, max_length=40),
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_RECORD_ID),
 ) -> CaseList:
     """List cases, newest first, filtered by status, stage or customer."""
     query = select(CollectionCase)
@@ -198,7 +206,7 @@ def _get_case(session: Session, case_id: int) -> CollectionCase:
 
 
 @router.get("/{case_id}", response_model=CasePublic, responses={404: {}})
-def read_case(case_id: int, session: SessionDep) -> CasePublic:
+def read_case(case_id: RecordId, session: SessionDep) -> CasePublic:
     return CasePublic.of(_get_case(session, case_id))
 
 
@@ -206,7 +214,7 @@ def read_case(case_id: int, session: SessionDep) -> CasePublic:
     "/{case_id}/close", response_model=CasePublic, responses={404: {}, 409: {}, 503: {}}
 )
 async def close_case(
-    case_id: int,
+    case_id: RecordId,
     body: CloseCaseRequest,
     engine: EngineDep,
     client: TemporalDep,
@@ -247,7 +255,7 @@ async def close_case(
 
 
 @router.get("/{case_id}/timeline", response_model=Timeline, responses={404: {}})
-def read_timeline(case_id: int, session: SessionDep) -> Timeline:
+def read_timeline(case_id: RecordId, session: SessionDep) -> Timeline:
     """Every letter, fee, hand-off, payment and status change of the case."""
     case = _get_case(session, case_id)
     events = session.exec(
@@ -255,13 +263,10 @@ def read_timeline(case_id: int, session: SessionDep) -> Timeline:
     ).all()
     entries = [timeline_entry(event) for event in events]
     entries += _ledger_entries(session, case)
-    entries.sort(key=lambda entry: (entry.date, _KIND_ORDER.get(entry.kind, 5)))
+    entries.sort(key=lambda entry: (entry.date, entry.recorded_at))
     return Timeline(
         case_id=case_id, customer_account=case.customer_account, entries=entries
     )
-
-
-_KIND_ORDER = {"case_opened": 0, "payment": 1, "credit_note": 1, "case_closed": 9}
 
 
 def _ledger_entries(session: Session, case: CollectionCase) -> list[TimelineEntry]:
@@ -307,6 +312,7 @@ def _ledger_entries(session: Session, case: CollectionCase) -> list[TimelineEntr
         entries.append(
             TimelineEntry(
                 date=rows[0][0].settlement_date,
+                recorded_at=rows[0][0].created_at,
                 kind=kind,
                 summary=f"{'Payment' if kind == 'payment' else 'Credit note'} "
                 f"{credit.document_number} of {amount} {credit.currency} settled "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlmodel import select
 
-from api.deps import SessionDep
+from api.deps import RecordId, SessionDep
 from api.errors import field_error, not_found
 from api.schemas import LetterPublic
 from models import CollectionLetter, CollectionLetterLine, StoredDocument
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/letters", tags=["letters"])
 
 
 @router.get("/{letter_id}", response_model=LetterPublic, responses={404: {}})
-def read_letter(letter_id: int, session: SessionDep) -> LetterPublic:
+def read_letter(letter_id: RecordId, session: SessionDep) -> LetterPublic:
     letter = session.get(CollectionLetter, letter_id)
     if letter is None:
         raise not_found("letter", letter_id, ("path", "letter_id"))
@@ -31,7 +31,7 @@ def read_letter(letter_id: int, session: SessionDep) -> LetterPublic:
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}, 404: {}},
 )
-def read_letter_pdf(letter_id: int, session: SessionDep) -> Response:
+def read_letter_pdf(letter_id: RecordId, session: SessionDep) -> Response:
     """Return the letter's PDF exactly as it was rendered when posted."""
     letter = session.get(CollectionLetter, letter_id)
     if letter is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -39,6 +39,7 @@ _FIELD_NAMES = {"transaction_date": "payment_date"}
 )
 async def record_payment(
     body: PaymentRequest,
+    response: Response,
     engine: EngineDep,
     settings: SettingsDep,
     client: OptionalTemporalDep,
@@ -54,7 +55,26 @@ async def record_payment(
     # A write session, because the posting reads open items and then settles
     # them. It ends before the Temporal calls, because its write lock (BEGIN
     # IMMEDIATE on SQLite) would block the worker's writes for the case.
+    if body.payment_date > today:
+        raise field_error(
+            422,
+            ("body", "payment_date"),
+            f"payment date {body.payment_date} is after today ({today}); record a "
+            "payment when it has been received",
+            "invalid",
+        )
     with write_session(engine) as session:
+        resent = _same_payment(session, body)
+        if resent is not None:
+            # An ERP that retries after a timeout sends the same payment again;
+            # answer with what was recorded instead of a conflict.
+            response.status_code = 200
+            return PaymentPublic(
+                payment=TransactionPublic.of(resent),
+                settlements=_settlements_of(session, resent),
+                unapplied_amount=round_money(-resent.open_amount, resent.currency),
+                case_notified=False,
+            )
         payment = _post_payment(session, body)
         settlements = _settlements_of(session, payment)
     logger.info(
@@ -97,6 +117,25 @@ async def record_payment(
         unapplied_amount=round_money(-payment.open_amount, payment.currency),
         case_notified=notified,
     )
+
+
+def _same_payment(session: Session, body: PaymentRequest) -> CustomerTransaction | None:
+    """Return the stored payment if this request repeats it exactly."""
+    existing = session.exec(
+        select(CustomerTransaction).where(
+            CustomerTransaction.customer_account == body.customer_account,
+            CustomerTransaction.kind == TransactionKind.PAYMENT,
+            CustomerTransaction.document_number == body.document_number,
+        )
+    ).first()
+    if existing is None:
+        return None
+    same = (
+        existing.transaction_date == body.payment_date
+        and -existing.amount == body.amount
+        and existing.currency == body.currency.strip().upper()
+    )
+    return existing if same else None
 
 
 def _post_payment(session: Session, body: PaymentRequest) -> CustomerTransaction:

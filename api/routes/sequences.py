@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from decimal import Decimal
 
 from fastapi import APIRouter
@@ -12,11 +13,18 @@ from api.deps import EngineDep, SessionDep
 from api.errors import field_error, not_found
 from api.schemas import LetterSequenceBody, LetterSequencePublic, SequenceStepBody
 from domain.codes import LetterSequenceStep, SequenceError, validate_steps
-from domain.money import MINOR_UNITS, MoneyError, check_currency, round_money
+from domain.money import (
+    MINOR_UNITS,
+    MoneyError,
+    check_currency,
+    check_magnitude,
+    round_money,
+)
 from models import LetterSequence, LetterSequenceLine
 from models.db import write_session
 
 logger = logging.getLogger(__name__)
+SEQUENCE_NAME = re.compile(r"[A-Za-z0-9._-]{1,40}")
 router = APIRouter(prefix="/letter-sequences", tags=["letter sequences"])
 
 
@@ -102,6 +110,10 @@ def _check_fees(index: int, fees: dict[str, Decimal]) -> dict[str, str]:
                 f"fee {fee} {code} is invalid: a fee must not be negative",
                 "invalid_amount",
             )
+        try:
+            check_magnitude(fee)
+        except MoneyError as err:
+            raise field_error(422, location, str(err), "invalid_amount") from err
         checked[code] = str(round_money(fee, code))
     return checked
 
@@ -115,9 +127,12 @@ def replace_sequence(
     Invoices keep their valid code; a code that the new sequence lacks moves
     up to the next code the sequence has.
     """
-    if not name.strip() or len(name) > 40:
+    if not SEQUENCE_NAME.fullmatch(name):
         raise field_error(
-            422, ("path", "name"), "name must be 1 to 40 characters", "invalid"
+            422,
+            ("path", "name"),
+            "name must be 1 to 40 letters A-Z, digits, '.', '_' or '-'",
+            "invalid",
         )
     fees = [_check_fees(index, step.fees) for index, step in enumerate(body.steps)]
     steps = [
@@ -143,7 +158,9 @@ def replace_sequence(
         ).all():
             session.delete(line)
         session.flush()
-        for position, (step, step_fees) in enumerate(zip(body.steps, fees, strict=True), start=1):
+        for position, (step, step_fees) in enumerate(
+            zip(body.steps, fees, strict=True), start=1
+        ):
             session.add(
                 LetterSequenceLine(
                     sequence_name=name,
