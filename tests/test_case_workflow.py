@@ -7,6 +7,7 @@ Every scenario runs in the company time zone Europe/Oslo with the run hour
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -509,3 +510,41 @@ async def test_daily_scan_opens_new_overdue(harness_at) -> None:  # type: ignore
             (letter.letter_date, letter.code.value)
             for letter in harness.letters("C-999")
         ] == [(date(2024, 3, 17), "letter1")]
+
+
+async def test_long_case_continues_as_new(harness_at) -> None:  # type: ignore[no-untyped-def]
+    from workflows.collections_case import MAX_ITERATIONS
+    from workflows.names import LEDGER_CHANGED_SIGNAL
+
+    async with harness_at(date(2024, 3, 2)) as harness:
+        harness.add_customer("C-1000")
+        harness.post(
+            "C-1000",
+            INVOICE,
+            "INV-1000",
+            date(2024, 2, 1),
+            "10.00",
+            due=date(2024, 3, 1),
+        )
+        started = await harness.open_case("C-1000")
+        latest = harness.client.get_workflow_handle(started.id)
+
+        # Each signal that arrives on its own is one more loop iteration.
+        run_id = started.run_id
+        for attempt in range(MAX_ITERATIONS * 3):
+            await latest.signal(LEDGER_CHANGED_SIGNAL)
+            await asyncio.sleep(0.01)
+            if attempt % 25 == 24:
+                _, run_id = await harness.workflow_status(started.id)
+                if run_id != started.run_id:
+                    break
+        assert run_id != started.run_id
+
+        await harness.sleep_until(date(2024, 3, 9))
+        status, _ = await harness.workflow_status(started.id)
+        assert status is WorkflowExecutionStatus.RUNNING
+        assert len(harness.cases("C-1000")) == 1
+        assert [
+            (letter.letter_date, letter.code.value)
+            for letter in harness.letters("C-1000")
+        ] == [(date(2024, 3, 8), "letter1")]

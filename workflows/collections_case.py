@@ -144,14 +144,23 @@ class CustomerCollectionsWorkflow:
             await self._record_progress(setup, today, plan)
             self._state = state
 
-            if (
+            if self._close_request is None and (
                 iterations >= MAX_ITERATIONS
                 or workflow.info().is_continue_as_new_suggested()
             ):
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(
-                    CaseInput(customer_account=account, case_id=setup.case_id)
+                # A close update waits for the case to close, so it must not
+                # block the hand-over: a close that arrives now closes this run.
+                await workflow.wait_condition(
+                    lambda: (
+                        workflow.all_handlers_finished()
+                        or self._close_request is not None
+                    )
                 )
+                if self._close_request is None:
+                    workflow.continue_as_new(
+                        CaseInput(customer_account=account, case_id=setup.case_id)
+                    )
+                continue
 
             timeout = None
             if plan.next_action_date is not None:
