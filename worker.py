@@ -2,7 +2,7 @@
 
 Usage: ``python worker.py`` (runs until SIGINT or SIGTERM) or
 ``python worker.py --check`` (exits 0 when the settings load and the
-database and Temporal answer).
+database and Temporal respond).
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ async def connect_with_retry(
 
 
 async def check(settings: Settings) -> int:
-    """Return 0 when the database and Temporal answer, else 1."""
+    """Return 0 when the database and Temporal respond, else 1."""
     try:
         engine = make_engine(settings.database_url)
         with engine.connect() as connection:
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check",
         action="store_true",
-        help="exit 0 when the database and Temporal answer, 1 otherwise",
+        help="exit 0 when the database and Temporal respond, 1 otherwise",
     )
     args = parser.parse_args(argv)
     try:

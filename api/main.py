@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/health", tags=["operations"])
     def health(engine: EngineDep) -> dict[str, str]:
-        """Return 200 when the database answers."""
+        """Return 200 when the database responds."""
         try:
             with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))

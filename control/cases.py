@@ -1,9 +1,9 @@
 """Start and signal collections case workflows from outside the worker.
 
 The API, the command line and the daily overdue scan all tell cases about
-ledger changes through ``notify_ledger_changed``: a customer that needs a
-case gets one by signal-with-start (so opening twice is harmless), and a
-customer whose case is open gets a signal so the case looks again.
+ledger changes through ``notify_ledger_changed``. A customer that needs a
+case gets one by signal-with-start, so opening twice is harmless. A customer
+whose case is open gets a signal so the case looks again.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def _held_back_by_user_close(
     fell overdue since.
 
     A user who closes a case with invoices still overdue has decided to stop
-    collecting them; only a debit posted after the close, or one falling due
+    collecting them. Only a debit posted after the close, or one falling due
     on or after the close date, opens a new case.
     """
     last = session.exec(

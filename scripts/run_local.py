@@ -98,7 +98,7 @@ async def _wait_for_temporal(
             processes.check_alive()
             if time.monotonic() > deadline:
                 raise RuntimeError(
-                    f"Temporal did not answer at {settings.temporal_address} within "
+                    f"Temporal did not respond at {settings.temporal_address} within "
                     f"{timeout:.0f} s; see var/log/temporal.log"
                 ) from None
             await asyncio.sleep(0.5)
@@ -118,7 +118,7 @@ def _wait_for_http(url: str, processes: Processes, timeout: float = 60) -> None:
             pass
         processes.check_alive()
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+            raise RuntimeError(f"{url} did not respond within {timeout:.0f} s")
         time.sleep(0.5)
 
 

@@ -3,7 +3,7 @@
 Its loop loads the customer's open items, plans with the pure rules of
 ``domain.planning``, acts through activities (hand-off, letter, rendering)
 and waits on a durable timer until the next date anything falls due, or
-until a signal says the ledger changed. It closes when nothing overdue is
+until a ledger-changed signal arrives. It closes when nothing overdue is
 owed any more or when a user closes it.
 """
 
