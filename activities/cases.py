@@ -282,7 +282,9 @@ class CaseActivities:
         customer = session.get(Customer, request.customer_account)
         assert customer is not None
         step_text = next(
-            step.text for step in snapshot.policy.steps if step.code is letter_plan.code
+            step.text_for(customer.language)
+            for step in snapshot.policy.steps
+            if step.code is letter_plan.code
         )
         letter = CollectionLetter(
             customer_account=customer.account,

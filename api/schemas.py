@@ -6,9 +6,10 @@ client ever parses money as a binary float.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -26,6 +27,7 @@ from models import (
 Money = Decimal
 
 EARLIEST_DATE = date(1900, 1, 1)
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
 
 
 def check_printable(value: str) -> str:
@@ -298,11 +300,30 @@ class SequenceStepBody(BaseModel):
         description="Days after the due date (first code) or after the previous "
         "letter of the invoice (later codes).",
     )
-    text: str = Field(default="", max_length=4000)
+    text: str = Field(
+        default="",
+        max_length=4000,
+        description="Letter text for customers whose language has no entry in texts.",
+    )
     fees: dict[str, Decimal] = Field(
         default_factory=dict,
         description='Fee per currency code, e.g. {"NOK": "70.00"}.',
     )
+    texts: dict[str, Annotated[str, Field(max_length=4000)]] = Field(
+        default_factory=dict,
+        max_length=20,
+        description='Letter text per language code, e.g. {"nb": "..."}.',
+    )
+
+    @field_validator("texts")
+    @classmethod
+    def _language_codes(cls, value: dict[str, str]) -> dict[str, str]:
+        for language in value:
+            if not LANGUAGE_CODE.fullmatch(language):
+                raise ValueError(
+                    f"language {language!r} is invalid: expected a code such as nb or en_GB"
+                )
+        return value
 
 
 class LetterSequenceBody(BaseModel):

@@ -44,11 +44,27 @@ class LetterSequenceStep:
     code: CollectionLetterCode
     days: int
     text: str = ""
+    """Letter text for customers whose language has no entry in ``texts``."""
     fees: dict[str, Decimal] = field(default_factory=dict)
     """Fee per currency, charged once per letter that carries this code."""
+    texts: dict[str, str] = field(default_factory=dict)
+    """Letter text per language code, such as ``{"nb": "..."}``."""
 
     def fee_for(self, currency: str) -> Decimal:
         return self.fees.get(currency, Decimal(0))
+
+    def text_for(self, language: str) -> str:
+        """Return the text for a customer language such as ``nb`` or ``nb_NO``.
+
+        Norwegian ``no`` and ``nn`` customers get the ``nb`` text when there is
+        no text of their own; any other language missing from ``texts`` gets
+        ``text``.
+        """
+        primary = language.replace("-", "_").split("_")[0].lower()
+        for candidate in (language, primary, "nb" if primary in ("no", "nn") else None):
+            if candidate and candidate in self.texts:
+                return self.texts[candidate]
+        return self.text
 
 
 class SequenceError(ValueError):
@@ -123,12 +139,21 @@ def default_steps() -> list[LetterSequenceStep]:
             "Our records show that the invoices below are past due. If you have "
             "already paid, please disregard this letter. Otherwise, please pay "
             "the total due by return.",
+            texts={
+                "nb": "Etter vår oversikt er fakturaene nedenfor forfalt. Har du "
+                "allerede betalt, kan du se bort fra dette brevet. Hvis ikke, ber vi "
+                "deg betale totalbeløpet snarest."
+            },
         ),
         LetterSequenceStep(
             CollectionLetterCode.LETTER2,
             14,
             "We have not received payment for the invoices below despite our "
             "earlier reminder. Please pay the total due within 14 days.",
+            texts={
+                "nb": "Vi har ikke mottatt betaling for fakturaene nedenfor til tross "
+                "for tidligere påminnelse. Vennligst betal totalbeløpet innen 14 dager."
+            },
         ),
         LetterSequenceStep(
             CollectionLetterCode.LETTER3,
@@ -137,6 +162,11 @@ def default_steps() -> list[LetterSequenceStep]:
             "been added. Unless the total due is paid within 14 days, the claim "
             "will be handed to a collection agency without further notice.",
             {currency: Decimal("25") for currency in MINOR_UNITS},
+            texts={
+                "nb": "Siste varsel. Fakturaene nedenfor er fortsatt ubetalt, og et "
+                "purregebyr er lagt til. Betales ikke totalbeløpet innen 14 dager, "
+                "overlates kravet til inkasso uten ytterligere varsel."
+            },
         ),
         LetterSequenceStep(CollectionLetterCode.COLLECTION, 14, ""),
     ]

@@ -112,6 +112,7 @@ def seed_default_policy(session: Session) -> None:
                     code=step.code,
                     days=step.days,
                     text=step.text,
+                    texts=step.texts,
                     fees={currency: str(fee) for currency, fee in step.fees.items()},
                 )
             )

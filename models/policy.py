@@ -39,6 +39,10 @@ class LetterSequenceLine(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
     """Fee per currency code, as decimal strings so JSON keeps them exact."""
+    texts: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    """Letter text per language code; ``text`` serves every other language."""
 
     def fee_amounts(self) -> dict[str, Decimal]:
         return {currency: Decimal(amount) for currency, amount in self.fees.items()}

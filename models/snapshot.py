@@ -41,7 +41,11 @@ def load_policy(session: Session, posting_profile: str) -> CasePolicy:
         raise SnapshotError(f"letter sequence {profile.letter_sequence!r} has no codes")
     steps = [
         LetterSequenceStep(
-            code=line.code, days=line.days, text=line.text, fees=line.fee_amounts()
+            code=line.code,
+            days=line.days,
+            text=line.text,
+            fees=line.fee_amounts(),
+            texts=dict(line.texts),
         )
         for line in lines
     ]

@@ -1055,14 +1055,15 @@ async def test_put_sequence_creates_fast(offline: httpx.AsyncClient) -> None:
     assert created["name"] == "FAST"
     assert created["description"] == "Short terms"
     assert created["steps"] == [
-        {"code": "letter1", "days": 3, "text": "Please pay.", "fees": {}},
+        {"code": "letter1", "days": 3, "text": "Please pay.", "fees": {}, "texts": {}},
         {
             "code": "letter3",
             "days": 5,
             "text": "",
             "fees": {"USD": "10.50", "JPY": "1500"},
+            "texts": {},
         },
-        {"code": "collection", "days": 10, "text": "", "fees": {}},
+        {"code": "collection", "days": 10, "text": "", "fees": {}, "texts": {}},
     ]
     assert (await offline.get("/letter-sequences/FAST")).json() == created
     names = [
@@ -1075,7 +1076,7 @@ async def test_put_sequence_creates_fast(offline: httpx.AsyncClient) -> None:
     )
     assert replaced.status_code == 200
     assert replaced.json()["steps"] == [
-        {"code": "letter1", "days": 4, "text": "", "fees": {}}
+        {"code": "letter1", "days": 4, "text": "", "fees": {}, "texts": {}}
     ]
     assert replaced.json()["description"] == ""
 
@@ -1391,3 +1392,31 @@ def api_transactions(engine: Engine, account: str) -> int:
                 )
             ).all()
         )
+
+
+async def test_sequence_texts_per_language(offline: httpx.AsyncClient) -> None:
+    body = {
+        "steps": [
+            {
+                "code": "letter1",
+                "days": 10,
+                "text": "Please pay.",
+                "texts": {"nb": "Vennligst betal.", "de": "Bitte zahlen."},
+            }
+        ]
+    }
+    created = await offline.put("/letter-sequences/LANG", json=body)
+    bad = await offline.put(
+        "/letter-sequences/LANG",
+        json={"steps": [{"code": "letter1", "days": 10, "texts": {"Norsk!": "x"}}]},
+    )
+
+    assert created.status_code == 200
+    assert created.json()["steps"][0]["texts"] == {
+        "nb": "Vennligst betal.",
+        "de": "Bitte zahlen.",
+    }
+    assert bad.status_code == 422
+    assert locations_of(bad) == [["body", "steps", 0, "texts"]]
+    stored = await offline.get("/letter-sequences/LANG")
+    assert stored.json()["steps"][0]["texts"]["nb"] == "Vennligst betal."

@@ -548,3 +548,28 @@ async def test_long_case_continues_as_new(harness_at) -> None:  # type: ignore[n
             (letter.letter_date, letter.code.value)
             for letter in harness.letters("C-1000")
         ] == [(date(2024, 3, 8), "letter1")]
+
+
+async def test_norwegian_customer_gets_norwegian_text(harness_at) -> None:  # type: ignore[no-untyped-def]
+    async with harness_at(date(2024, 3, 2)) as harness:
+        harness.add_customer("C-NB", currency="NOK", language="nb")
+        harness.post(
+            "C-NB",
+            INVOICE,
+            "F-1",
+            date(2024, 2, 1),
+            "1250.00",
+            due=date(2024, 3, 1),
+            currency="NOK",
+        )
+        await harness.open_case("C-NB")
+        await harness.sleep_until(date(2024, 3, 9))
+
+        letters = harness.letters("C-NB")
+        assert [(letter.letter_date, letter.code.value) for letter in letters] == [
+            (date(2024, 3, 8), "letter1")
+        ]
+        assert letters[0].code_text.startswith(
+            "Etter vår oversikt er fakturaene nedenfor forfalt."
+        )
+        assert letters[0].language == "nb"

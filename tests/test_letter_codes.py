@@ -182,3 +182,16 @@ def test_next_code_after(
     expected: CollectionLetterCode,
 ) -> None:
     assert next_code(steps, code) is expected
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("nb", "bokmål"), ("nb_NO", "bokmål"), ("no", "bokmål"), ("nn", "bokmål"),
+     ("de", "default"), ("en_GB", "default")],
+)  # fmt: skip
+def test_step_text_for_language(language: str, expected: str) -> None:
+    step = LetterSequenceStep(
+        CollectionLetterCode.LETTER1, 7, "default", texts={"nb": "bokmål"}
+    )
+
+    assert step.text_for(language) == expected

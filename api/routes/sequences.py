@@ -43,6 +43,7 @@ def _public(session: Session, sequence: LetterSequence) -> LetterSequencePublic:
                 days=line.days,
                 text=line.text,
                 fees=_rounded(line.fee_amounts()),
+                texts=dict(line.texts),
             )
             for line in lines
         ],
@@ -169,6 +170,7 @@ def replace_sequence(
                     days=step.days,
                     text=step.text,
                     fees=step_fees,
+                    texts=step.texts,
                 )
             )
         session.commit()
