@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 from concurrent.futures import Executor
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -47,7 +48,7 @@ class DocumentActivities:
         self.settings = settings
         self.pool = pool
 
-    def _letter_html(self, letter_id: int) -> str | None:
+    def _letter_html(self, letter_id: int) -> tuple[str, datetime] | None:
         with Session(self.engine, expire_on_commit=False) as session:
             letter = session.get(CollectionLetter, letter_id)
             if letter is None:
@@ -68,7 +69,7 @@ class DocumentActivities:
             context = build_letter_context(
                 letter, lines, customer, self.settings.company
             )
-            return render_letter_html(context)
+            return render_letter_html(context), letter.created_at
 
     def _attach_pdf(self, letter_id: int, pdf: bytes) -> str:
         with write_session(self.engine) as session:
@@ -92,11 +93,13 @@ class DocumentActivities:
     @activity.defn
     async def render_collection_letter(self, letter_id: int) -> str:
         """Render the letter's PDF once and return its SHA-256."""
-        html = await asyncio.to_thread(self._letter_html, letter_id)
-        if html is None:
+        rendered = await asyncio.to_thread(self._letter_html, letter_id)
+        if rendered is None:
             return await asyncio.to_thread(self._stored_hash, letter_id)
+        html, created = rendered
         loop = asyncio.get_running_loop()
-        pdf = await loop.run_in_executor(self.pool, html_to_pdf, html)
+        # The posting time as the PDF's date makes a re-render byte-identical.
+        pdf = await loop.run_in_executor(self.pool, html_to_pdf, html, created)
         digest = await asyncio.to_thread(self._attach_pdf, letter_id, pdf)
         logger.info(
             "letter %s rendered: %d bytes, sha256 %s", letter_id, len(pdf), digest

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -386,7 +386,7 @@ def render_letter_html(context: dict[str, Any]) -> str:
     return TEMPLATES.get_template(LETTER_TEMPLATE).render(context)
 
 
-def html_to_pdf(html: str) -> bytes:
+def html_to_pdf(html: str, created: datetime | None = None) -> bytes:
     """Lay out a self-contained HTML document as PDF with WeasyPrint.
 
     The function is module level so that a ``ProcessPoolExecutor`` can pickle
@@ -395,13 +395,23 @@ def html_to_pdf(html: str) -> bytes:
     untrusted text must never make the renderer read files or reach the
     network.
 
-    NOTE: Two renders of the same HTML differ in a few bytes unless the
-    ``SOURCE_DATE_EPOCH`` environment variable is set. Without the
-    HarfBuzz subset library, WeasyPrint 70 subsets fonts with fontTools,
-    which writes the current time into each embedded font's ``head`` table.
+    ``created`` becomes the PDF's creation date and the timestamp in the
+    embedded fonts (through ``SOURCE_DATE_EPOCH``), so two renders of the
+    same letter give the same bytes. Without it, WeasyPrint 70 without the
+    HarfBuzz subset library writes the current time into each font.
     """
     fetcher = URLFetcher(allowed_protocols={"data"})
-    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    if created is None:
+        return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(created.timestamp()))
+    try:
+        return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 def render_letter_pdf(

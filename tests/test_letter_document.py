@@ -14,7 +14,7 @@ import pickle
 import re
 import zlib
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -553,3 +553,16 @@ def test_html_to_pdf_in_process_pool() -> None:
         pdf = pool.submit(html_to_pdf, html).result(timeout=120)
     assert pdf.startswith(b"%PDF-")
     assert "Total due $1,484.56" in pdf_text(pdf)
+
+
+def test_same_letter_same_bytes() -> None:
+    html = "<html><body><p>Collection letter CL0000001</p></body></html>"
+    created = datetime(2024, 3, 8, 5, 0, tzinfo=timezone.utc)
+
+    first = html_to_pdf(html, created)
+    second = html_to_pdf(html, created)
+
+    later = html_to_pdf(html, datetime(2024, 3, 9, 5, 0, tzinfo=timezone.utc))
+
+    assert first == second
+    assert later != first
