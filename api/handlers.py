@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,11 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
 
 
 class BodySizeLimit:
-    """Reject request bodies over ``MAX_BODY_BYTES`` with 413."""
+    """Reject request bodies over ``MAX_BODY_BYTES`` with 413.
+
+    A body with a Content-Length header is judged by the header. A chunked
+    body is read here, up to the limit, and then passed on to the app.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -62,29 +66,38 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if (
-            declared is not None
-            and declared.isdigit()
-            and int(declared) > MAX_BODY_BYTES
-        ):
-            await self._reject(scope, receive, send)
+        if declared is not None:
+            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+                await self._reject(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
             return
 
+        chunks: list[bytes] = []
         received = 0
-
-        async def limited_receive():  # type: ignore[no-untyped-def]
-            nonlocal received
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > MAX_BODY_BYTES:
-                    raise _BodyTooLarge
-            return message
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > MAX_BODY_BYTES:
+                await self._reject(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        delivered = False
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
-            await self._reject(scope, receive, send)
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
 
     @staticmethod
     async def _reject(scope: Scope, receive: Receive, send: Send) -> None:
@@ -104,10 +117,6 @@ class BodySizeLimit:
             },
         )
         await response(scope, receive, send)
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 def install(app: FastAPI) -> None:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.case import CaseStage, CaseStatus, TransactionKind
@@ -27,17 +28,28 @@ from models import (
 Money = Decimal
 
 EARLIEST_DATE = date(1900, 1, 1)
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
 
 
-def check_printable(value: str) -> str:
+def check_printable(value: str, *, multiline: bool = False) -> str:
     """Reject control characters and unpaired surrogates in a text field.
 
-    PostgreSQL text cannot store NUL, and an unpaired surrogate cannot be
-    encoded as UTF-8 in a response.
+    PostgreSQL text cannot store NUL, an unpaired surrogate cannot be encoded
+    as UTF-8 in a response, and other control characters would print in
+    letters. A multi-line text may contain line breaks and tabs.
     """
-    if any(ord(char) < 32 or 0xD800 <= ord(char) <= 0xDFFF for char in value):
-        raise ValueError("must not contain control characters or unpaired surrogates")
+    allowed = "\n\r\t" if multiline else ""
+    for char in value:
+        code = ord(char)
+        if (
+            (code < 32 and char not in allowed)
+            or code == 127
+            or 0xD800 <= code <= 0xDFFF
+        ):
+            raise ValueError(
+                "must not contain control characters or unpaired surrogates"
+            )
     return value
 
 
@@ -154,6 +166,13 @@ class PaymentRequest(BaseModel):
         "omitted, the payment settles the oldest due open items first.",
     )
 
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _plain_decimal(cls, value: object) -> object:
+        if isinstance(value, str) and not PLAIN_DECIMAL.fullmatch(value):
+            raise ValueError("must be a plain decimal number such as 1234.56")
+        return value
+
     @field_validator("amount")
     @classmethod
     def _finite(cls, value: Decimal) -> Decimal:
@@ -171,7 +190,7 @@ class PaymentRequest(BaseModel):
     @field_validator("customer_account", "document_number", "currency")
     @classmethod
     def _printable(cls, value: str) -> str:
-        return check_printable(value)
+        return check_printable(value.strip())
 
 
 class SettlementPublic(BaseModel):
@@ -318,12 +337,22 @@ class SequenceStepBody(BaseModel):
     @field_validator("texts")
     @classmethod
     def _language_codes(cls, value: dict[str, str]) -> dict[str, str]:
-        for language in value:
+        for language, text in value.items():
             if not LANGUAGE_CODE.fullmatch(language):
                 raise ValueError(
                     f"language {language!r} is invalid: expected a code such as nb or en_GB"
                 )
+            try:
+                Locale.parse(language)
+            except (UnknownLocaleError, ValueError):
+                raise ValueError(f"language {language!r} is unknown") from None
+            check_printable(text, multiline=True)
         return value
+
+    @field_validator("text")
+    @classmethod
+    def _printable_text(cls, value: str) -> str:
+        return check_printable(value, multiline=True)
 
 
 class LetterSequenceBody(BaseModel):
@@ -331,6 +360,11 @@ class LetterSequenceBody(BaseModel):
 
     description: str = Field(default="", max_length=200)
     steps: list[SequenceStepBody] = Field(min_length=1, max_length=6)
+
+    @field_validator("description")
+    @classmethod
+    def _printable_description(cls, value: str) -> str:
+        return check_printable(value)
 
 
 class LetterSequencePublic(BaseModel):

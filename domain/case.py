@@ -66,6 +66,8 @@ class OpenItem:
     valid_collection_letter_code: CollectionLetterCode | None = None
     """Code the next letter will use; ``None`` means the sequence's first code."""
     with_agency: bool = False
+    disputed: bool = False
+    """The customer disputes the item: no letters or hand-off until resolved."""
 
 
 @dataclass

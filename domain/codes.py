@@ -136,36 +136,37 @@ def default_steps() -> list[LetterSequenceStep]:
         LetterSequenceStep(
             CollectionLetterCode.LETTER1,
             7,
-            "Our records show that the invoices below are past due. If you have "
+            "Our records show that the items below are past due. If you have "
             "already paid, please disregard this letter. Otherwise, please pay "
-            "the total due by return.",
+            "the total due by the date given below.",
             texts={
-                "nb": "Etter vår oversikt er fakturaene nedenfor forfalt. Har du "
+                "nb": "Etter vår oversikt er postene nedenfor forfalt. Har du "
                 "allerede betalt, kan du se bort fra dette brevet. Hvis ikke, ber vi "
-                "deg betale totalbeløpet snarest."
+                "deg betale totalbeløpet innen fristen nedenfor."
             },
         ),
         LetterSequenceStep(
             CollectionLetterCode.LETTER2,
             14,
-            "We have not received payment for the invoices below despite our "
-            "earlier reminder. Please pay the total due within 14 days.",
+            "We have not received payment for the items below despite our "
+            "earlier reminder. Please pay the total due by the date given below.",
             texts={
-                "nb": "Vi har ikke mottatt betaling for fakturaene nedenfor til tross "
-                "for tidligere påminnelse. Vennligst betal totalbeløpet innen 14 dager."
+                "nb": "Vi har ikke mottatt betaling for postene nedenfor til tross "
+                "for tidligere påminnelse. Vennligst betal totalbeløpet innen fristen "
+                "nedenfor."
             },
         ),
         LetterSequenceStep(
             CollectionLetterCode.LETTER3,
             14,
-            "Final notice. The invoices below remain unpaid and a reminder fee has "
-            "been added. Unless the total due is paid within 14 days, the claim "
-            "will be handed to a collection agency without further notice.",
+            "Final notice. The items below remain unpaid and a reminder fee has "
+            "been added. Unless the total due is paid by the date given below, the "
+            "claim will be handed to a collection agency without further notice.",
             {currency: Decimal("25") for currency in MINOR_UNITS},
             texts={
-                "nb": "Siste varsel. Fakturaene nedenfor er fortsatt ubetalt, og et "
-                "purregebyr er lagt til. Betales ikke totalbeløpet innen 14 dager, "
-                "overlates kravet til inkasso uten ytterligere varsel."
+                "nb": "Siste varsel. Postene nedenfor er fortsatt ubetalt, og et "
+                "purregebyr er lagt til. Betales ikke totalbeløpet innen fristen "
+                "nedenfor, overlates kravet til inkasso uten ytterligere varsel."
             },
         ),
         LetterSequenceStep(CollectionLetterCode.COLLECTION, 14, ""),

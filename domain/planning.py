@@ -144,7 +144,7 @@ def plan_case(snapshot: CaseSnapshot, business_date: date) -> CasePlan:
     for item in items:
         if item.kind is not TransactionKind.INVOICE or item.open_amount <= 0:
             continue
-        if item.with_agency or sequence_exhausted(item, steps):
+        if item.with_agency or item.disputed or sequence_exhausted(item, steps):
             continue
         due_on, step = code_due_date(item, steps)
         if due_on <= business_date and item.due_date < business_date:
@@ -197,7 +197,9 @@ def plan_case(snapshot: CaseSnapshot, business_date: date) -> CasePlan:
         letter_overdue = [
             item
             for item in overdue
-            if not item.with_agency and item.transaction_id not in handed
+            if not item.with_agency
+            and not item.disputed
+            and item.transaction_id not in handed
         ]
         letter_overdue_amount = sum((item.open_amount for item in letter_overdue), ZERO)
         letter_net = letter_overdue_amount - credit_amount

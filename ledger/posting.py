@@ -8,6 +8,7 @@ and settles a credit at once against open debits.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ _MAX_NAME = 200
 _MAX_ADDRESS = 1000
 _MAX_EMAIL = 320
 _MAX_DOCUMENT_NUMBER = 60
+
+logger = logging.getLogger(__name__)
 
 
 class PostingError(ValueError):
@@ -536,9 +539,15 @@ def _pick_named_debits(
             )
         debit = found[0]
         if not debit.is_open or debit.open_amount <= 0:
-            raise PostingError(
-                "settles", f"{debit.kind.value} {number!r} is already settled"
+            # Money that arrives for a paid invoice is still money received: it
+            # stays open as an unapplied credit for a clerk to refund or apply.
+            logger.info(
+                "%s %r of customer %s is already settled; the credit stays unapplied",
+                debit.kind.value,
+                number,
+                account,
             )
+            continue
         picked.append(debit)
     return picked
 

@@ -84,6 +84,7 @@ def load_snapshot(session: Session, account: str) -> CaseSnapshot:
             collection_letter_date=txn.collection_letter_date,
             valid_collection_letter_code=txn.valid_collection_letter_code,
             with_agency=txn.with_agency,
+            disputed=txn.collections_status == "disputed",
         )
         for txn in transactions
     ]

@@ -774,7 +774,7 @@ async def test_payment_invalid_fields(api_at) -> None:  # type: ignore[no-untype
         (
             payment("C-32", "PAY-G", "ten"),
             ["body", "amount"],
-            "Input should be a valid decimal",
+            "Value error, must be a plain decimal number such as 1234.56",
         ),
         (
             payment("C-32", "PAY-H", "10.00", payment_date="2024-02-30"),
@@ -842,7 +842,7 @@ async def test_payment_duplicate_document(api_at) -> None:  # type: ignore[no-un
         assert errors_of(again) == [
             (
                 ["body", "document_number"],
-                "payment 'PAY-33' of customer 'C-33' already exists",
+                "payment PAY-33 of customer C-33 already exists with amount 10.00",
             )
         ]
         invoice = api.harness.transactions("C-33", INVOICE)[0]
@@ -1050,7 +1050,7 @@ async def test_put_sequence_creates_fast(offline: httpx.AsyncClient) -> None:
 
     response = await offline.put("/letter-sequences/FAST", json=body)
 
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     created = response.json()
     assert created["name"] == "FAST"
     assert created["description"] == "Short terms"
@@ -1411,7 +1411,7 @@ async def test_sequence_texts_per_language(offline: httpx.AsyncClient) -> None:
         json={"steps": [{"code": "letter1", "days": 10, "texts": {"Norsk!": "x"}}]},
     )
 
-    assert created.status_code == 200
+    assert created.status_code == 201
     assert created.json()["steps"][0]["texts"] == {
         "nb": "Vennligst betal.",
         "de": "Bitte zahlen.",
@@ -1420,3 +1420,39 @@ async def test_sequence_texts_per_language(offline: httpx.AsyncClient) -> None:
     assert locations_of(bad) == [["body", "steps", 0, "texts"]]
     stored = await offline.get("/letter-sequences/LANG")
     assert stored.json()["steps"][0]["texts"]["nb"] == "Vennligst betal."
+
+
+async def test_chunked_oversized_body_rejected(offline: httpx.AsyncClient) -> None:
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(40):
+            yield b"x" * 65536
+
+    response = await offline.post(
+        "/payments", content=chunks(), headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 413
+    assert locations_of(response) == [["body"]]
+
+
+async def test_sequence_text_control_characters(offline: httpx.AsyncClient) -> None:
+    response = await offline.put(
+        "/letter-sequences/CTRL",
+        json={"steps": [{"code": "letter1", "days": 7, "text": "Betal\u0007 takk"}]},
+    )
+    multiline = await offline.put(
+        "/letter-sequences/ctrl",
+        json={
+            "steps": [{"code": "letter1", "days": 7, "text": "Line one.\nLine two."}]
+        },
+    )
+    replaced = await offline.put(
+        "/letter-sequences/CTRL",
+        json={"steps": [{"code": "letter1", "days": 8}]},
+    )
+
+    assert response.status_code == 422
+    assert locations_of(response) == [["body", "steps", 0, "text"]]
+    assert multiline.status_code == 201
+    assert multiline.json()["name"] == "CTRL"
+    assert replaced.status_code == 200

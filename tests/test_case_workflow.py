@@ -570,6 +570,6 @@ async def test_norwegian_customer_gets_norwegian_text(harness_at) -> None:  # ty
             (date(2024, 3, 8), "letter1")
         ]
         assert letters[0].code_text.startswith(
-            "Etter vår oversikt er fakturaene nedenfor forfalt."
+            "Etter vår oversikt er postene nedenfor forfalt."
         )
         assert letters[0].language == "nb"

@@ -9,7 +9,7 @@ currency.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -798,3 +798,20 @@ def test_fee_uses_customer_currency() -> None:
 
     assert letter is not None
     assert letter.fee == Decimal("70.00")
+
+
+def test_disputed_invoice_gets_no_letter() -> None:
+    disputed = replace(invoice(1, DUE), disputed=True)
+    undisputed = invoice(2, DUE, amount="200.00")
+
+    both = plan([disputed, undisputed], date(2024, 3, 8))
+    alone = plan([disputed], date(2024, 3, 8))
+
+    assert both.letter is not None
+    assert [line.document_number for line in both.letter.lines] == ["INV-2"]
+    assert both.letter.total_due == Decimal("200.00")
+    assert both.overdue_amount == Decimal("1200.00")
+    assert alone.letter is None
+    assert alone.handoff is None
+    assert alone.close_reason is None
+    assert alone.next_action_date is None

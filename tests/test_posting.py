@@ -378,7 +378,6 @@ def test_invalid_invoice_rejected(
 
 INVALID_CREDITS = [
     ("unknown document", {"settles": ["NOPE"]}, "settles", "no invoice or fee 'NOPE'"),
-    ("settled document", {"settles": ["PAID"]}, "settles", "already settled"),
     ("named twice", {"settles": ["INV-1", "INV-1"]}, "settles", "more than once"),
     ("empty name", {"settles": [""]}, "settles", "empty document number"),
     (
@@ -535,3 +534,16 @@ def test_invalid_customer_rejected(
 
     assert raised.value.field == field
     assert session.get(Customer, "C-300") is None
+
+
+def test_credit_for_settled_invoice_unapplied(engine: Engine, session: Session) -> None:
+    add_customer(session)
+    invoice(session, "PAID", "100.00", due=date(2024, 1, 31))
+    credit(session, "PAY-1", "100.00", settles=["PAID"], dated=date(2024, 2, 5))
+    credit(session, "PAY-2", "100.00", settles=["PAID"], dated=date(2024, 2, 6))
+    session.commit()
+
+    stored = reload(engine)
+    assert stored["payment:PAY-2"].open_amount == Decimal("-100.00")
+    assert stored["payment:PAY-2"].is_open
+    assert stored["invoice:PAID"].open_amount == Decimal("0")

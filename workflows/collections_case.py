@@ -118,7 +118,15 @@ class CustomerCollectionsWorkflow:
         while True:
             iterations += 1
             if self._close_request is not None:
-                today = business_date(workflow.now(), zone)
+                # Plan once more so the closed case keeps today's amounts, even
+                # when a payment arrived just before the close.
+                today, plan = await self._plan(account, zone)
+                self._state = CaseState(
+                    customer_account=account,
+                    case_id=setup.case_id,
+                    business_date=today,
+                    plan=plan,
+                )
                 return await self._close(
                     setup,
                     account,
@@ -283,7 +291,8 @@ class CustomerCollectionsWorkflow:
                 business_date=today,
                 reason=reason,
                 closed_by=user,
-                stage=plan.stage if plan else None,
+                # A paid case keeps the stage it reached instead of "overdue".
+                stage=plan.stage if plan and plan.overdue_amount > 0 else None,
                 overdue_amount=plan.overdue_amount if plan else None,
             ),
             start_to_close_timeout=DATABASE_TIMEOUT,

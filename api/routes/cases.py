@@ -7,7 +7,7 @@ import logging
 from typing import Literal
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import Engine, and_, func, or_
+from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
@@ -272,23 +272,20 @@ def read_timeline(case_id: RecordId, session: SessionDep) -> Timeline:
 def _ledger_entries(session: Session, case: CollectionCase) -> list[TimelineEntry]:
     """Payments and credit notes settled against the customer while the case ran.
 
-    A settlement belongs to the case when it is dated while the case was open
-    or was recorded while it was open, so a payment whose date lies before
-    the case opened still shows on the case that it closed.
+    A settlement belongs to the case when it was recorded while the case was
+    open, whatever its own date: a back-dated payment shows on the case it
+    closed, and a payment after the close shows on no closed case.
     """
-    dated = [Settlement.settlement_date >= case.opened_on]
     recorded = [Settlement.created_at >= case.created_at]
     if case.closed_on is not None:
-        dated.append(Settlement.settlement_date <= case.closed_on)
-        # The workflow sets updated_at when it closes the case. A case closed as
-        # stale keeps the updated_at of its last progress instead.
+        # The workflow sets updated_at when it closes the case.
         recorded.append(Settlement.created_at <= case.updated_at)
     query = (
         select(Settlement, CustomerTransaction)
         .join(CustomerTransaction, Settlement.credit_id == CustomerTransaction.id)  # type: ignore[arg-type]
         .where(
             Settlement.customer_account == case.customer_account,
-            or_(and_(*dated), and_(*recorded)),
+            *recorded,
         )
     )
     by_credit: dict[int, list[tuple[Settlement, CustomerTransaction]]] = {}

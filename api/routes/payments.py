@@ -130,12 +130,27 @@ def _same_payment(session: Session, body: PaymentRequest) -> CustomerTransaction
     ).first()
     if existing is None:
         return None
-    same = (
-        existing.transaction_date == body.payment_date
-        and -existing.amount == body.amount
-        and existing.currency == body.currency.strip().upper()
-    )
-    return existing if same else None
+    differences = []
+    if existing.transaction_date != body.payment_date:
+        differences.append(f"payment_date {existing.transaction_date}")
+    if -existing.amount != body.amount:
+        differences.append(f"amount {round_money(-existing.amount, existing.currency)}")
+    if existing.currency != body.currency.upper():
+        differences.append(f"currency {existing.currency}")
+    if body.settles is not None:
+        settled = {row.document_number for row in _settlements_of(session, existing)}
+        if set(number.strip() for number in body.settles) != settled:
+            differences.append(f"settles {sorted(settled)}")
+    if differences:
+        raise field_error(
+            409,
+            ("body", "document_number"),
+            f"payment {existing.document_number} of customer "
+            f"{existing.customer_account} already exists with "
+            + ", ".join(differences),
+            "duplicate",
+        )
+    return existing
 
 
 def _post_payment(session: Session, body: PaymentRequest) -> CustomerTransaction:

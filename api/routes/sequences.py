@@ -6,7 +6,7 @@ import logging
 import re
 from decimal import Decimal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlmodel import Session, select
 
 from api.deps import EngineDep, SessionDep
@@ -67,7 +67,8 @@ def list_sequences(session: SessionDep) -> list[LetterSequencePublic]:
 
 @router.get("/{name}", response_model=LetterSequencePublic, responses={404: {}})
 def read_sequence(name: str, session: SessionDep) -> LetterSequencePublic:
-    sequence = session.get(LetterSequence, name)
+    """Return a sequence; names are case-insensitive (stored upper-case)."""
+    sequence = session.get(LetterSequence, name.upper())
     if sequence is None:
         raise not_found("letter sequence", name, ("path", "name"))
     return _public(session, sequence)
@@ -119,11 +120,16 @@ def _check_fees(index: int, fees: dict[str, Decimal]) -> dict[str, str]:
     return checked
 
 
-@router.put("/{name}", response_model=LetterSequencePublic, responses={422: {}})
+@router.put(
+    "/{name}",
+    response_model=LetterSequencePublic,
+    responses={201: {"description": "The sequence was created."}, 422: {}},
+)
 def replace_sequence(
-    name: str, body: LetterSequenceBody, engine: EngineDep
+    name: str, body: LetterSequenceBody, engine: EngineDep, response: Response
 ) -> LetterSequencePublic:
-    """Create or replace a sequence. Running cases use it from their next plan.
+    """Create (201) or replace (200) a sequence. Running cases use it from their
+    next plan. Names are case-insensitive and stored upper-case.
 
     Invoices keep their valid code; a code that the new sequence lacks moves
     up to the next code the sequence has.
@@ -135,6 +141,7 @@ def replace_sequence(
             "name must be 1 to 40 letters A-Z, digits, '.', '_' or '-'",
             "invalid",
         )
+    name = name.upper()
     fees = [_check_fees(index, step.fees) for index, step in enumerate(body.steps)]
     steps = [
         LetterSequenceStep(
@@ -152,6 +159,7 @@ def replace_sequence(
         sequence = session.get(LetterSequence, name)
         if sequence is None:
             sequence = LetterSequence(name=name, description=body.description)
+            response.status_code = 201
         sequence.description = body.description
         session.add(sequence)
         for line in session.exec(
