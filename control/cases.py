@@ -145,14 +145,14 @@ async def notify_ledger_changed(
     with an open case but nothing overdue gets a plain signal so the case
     can close.
     """
-    wanted = sorted(set(accounts))
+    requested = sorted(set(accounts))
     result = NotifyResult(started=[], signalled=[], skipped=[])
     with Session(engine) as session:
-        overdue = set(overdue_customers(session, business_date, wanted))
+        overdue = set(overdue_customers(session, business_date, requested))
         open_cases = set(
             session.exec(
                 select(CollectionCase.customer_account).where(
-                    CollectionCase.customer_account.in_(wanted),
+                    CollectionCase.customer_account.in_(requested),
                     CollectionCase.status == CaseStatus.OPEN,
                 )
             ).all()
@@ -163,7 +163,7 @@ async def notify_ledger_changed(
             if _held_back_by_user_close(session, account, business_date)
         }
 
-    for account in wanted:
+    for account in requested:
         if account in overdue and account not in held_back:
             await open_case(client, settings, account)
             if account in open_cases:

@@ -32,8 +32,8 @@ class CaseStatus(str, Enum):
 
 
 class CaseStage(str, Enum):
-    """Where a case stands: overdue without letters, the highest letter code
-    sent, or with the collection agency."""
+    """Stage of a case: overdue without letters, the highest letter code sent,
+    or with the collection agency."""
 
     OVERDUE = "overdue"
     LETTER1 = "letter1"
@@ -46,7 +46,7 @@ class CaseStage(str, Enum):
 
 @dataclass
 class OpenItem:
-    """An open customer transaction as the case sees it.
+    """An open customer transaction in the form the planner uses.
 
     Debits (invoices, fees) have a positive open amount; credit notes and
     unapplied payments a negative one.
@@ -148,7 +148,8 @@ class HandoffPlan:
 
 @dataclass
 class CasePlan:
-    """What is due for a customer at ``business_date`` and when to look again."""
+    """The letter and hand-off due for a customer at ``business_date``, and the
+    next date to look again."""
 
     business_date: date
     stage: CaseStage

@@ -19,7 +19,7 @@ class MoneyType(TypeDecorator[Decimal]):
 
     PostgreSQL stores ``NUMERIC(18, 3)``. SQLite has no exact decimal type
     (SQLAlchemy would go through ``float``), so there the amount is stored as
-    an integer count of thousandths. Python code always sees ``Decimal``.
+    an integer count of thousandths. Python code always gets ``Decimal``.
     """
 
     impl = Numeric(18, MAX_MINOR_UNITS)

@@ -43,7 +43,8 @@ def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[n
 
 def _begin_sqlite(connection) -> None:  # type: ignore[no-untyped-def]
     # A write session takes the write lock at BEGIN, so what it read cannot
-    # change before it writes; read sessions stay deferred and never block.
+    # change before it writes. Read sessions stay deferred and do not wait
+    # for writers, because SQLite in WAL mode lets readers run beside a writer.
     mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
     connection.exec_driver_sql(f"BEGIN {mode}")
 

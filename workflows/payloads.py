@@ -112,7 +112,7 @@ class CloseRequest:
 
 @dataclass
 class CaseState:
-    """What ``get_state`` returns: the case as the workflow last planned it."""
+    """Result of the ``get_state`` query: the case as the workflow last planned it."""
 
     customer_account: str
     case_id: int | None

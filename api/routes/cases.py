@@ -256,7 +256,7 @@ async def close_case(
 
 @router.get("/{case_id}/timeline", response_model=Timeline, responses={404: {}})
 def read_timeline(case_id: RecordId, session: SessionDep) -> Timeline:
-    """Every letter, fee, hand-off, payment and status change of the case."""
+    """List every letter, fee, hand-off, payment and status change of the case."""
     case = _get_case(session, case_id)
     events = session.exec(
         select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)  # type: ignore[arg-type]

@@ -66,8 +66,8 @@ async def record_payment(
     with write_session(engine) as session:
         resent = _same_payment(session, body)
         if resent is not None:
-            # An ERP that retries after a timeout sends the same payment again;
-            # answer with what was recorded instead of a conflict.
+            # An ERP that retries after a timeout sends the same payment again,
+            # so return what was recorded instead of a conflict.
             response.status_code = 200
             return PaymentPublic(
                 payment=TransactionPublic.of(resent),
