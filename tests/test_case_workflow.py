@@ -513,8 +513,9 @@ async def test_daily_scan_opens_new_overdue(harness_at) -> None:  # type: ignore
 
 
 async def test_long_case_continues_as_new(harness_at) -> None:  # type: ignore[no-untyped-def]
-    from workflows.collections_case import MAX_ITERATIONS
+    from workflows.collections_case import CustomerCollectionsWorkflow
     from workflows.names import LEDGER_CHANGED_SIGNAL
+    from workflows.payloads import CaseInput
 
     async with harness_at(date(2024, 3, 2)) as harness:
         harness.add_customer("C-1000")
@@ -526,23 +527,22 @@ async def test_long_case_continues_as_new(harness_at) -> None:  # type: ignore[n
             "10.00",
             due=date(2024, 3, 1),
         )
-        started = await harness.open_case("C-1000")
-        latest = harness.client.get_workflow_handle(started.id)
+        started = await harness.client.start_workflow(
+            CustomerCollectionsWorkflow.run,
+            CaseInput(customer_account="C-1000", max_iterations=3),
+            id="collections-C-1000",
+            task_queue=harness.settings.task_queue,
+        )
+        await harness.wait_for_plans(["C-1000"])
 
-        # Each signal that arrives on its own is one more loop iteration;
-        # signals that arrive together count once, so keep sending until the
-        # run changes, for at most two minutes of real time.
-        run_id = started.run_id
-        deadline = asyncio.get_running_loop().time() + 120
-        sent = 0
-        while run_id == started.run_id and asyncio.get_running_loop().time() < deadline:
-            await latest.signal(LEDGER_CHANGED_SIGNAL)
-            sent += 1
-            await asyncio.sleep(0.02)
-            if sent % 25 == 0:
-                _, run_id = await harness.workflow_status(started.id)
-        assert sent >= MAX_ITERATIONS
-        assert run_id != started.run_id
+        # Each signal that arrives on its own is one more loop iteration.
+        run_id = started.result_run_id
+        deadline = asyncio.get_running_loop().time() + 60
+        while run_id == started.result_run_id:
+            assert asyncio.get_running_loop().time() < deadline
+            await started.signal(LEDGER_CHANGED_SIGNAL)
+            await asyncio.sleep(0.3)
+            _, run_id = await harness.workflow_status(started.id)
 
         await harness.sleep_until(date(2024, 3, 9))
         status, _ = await harness.workflow_status(started.id)

@@ -51,10 +51,6 @@ RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=5),
 )
-# Iterations of the loop before the run continues as new, so a case that
-# lives for months keeps a short history even when the server does not
-# suggest it first.
-MAX_ITERATIONS = 200
 CLOSED_STAGE = "closed"
 
 
@@ -153,7 +149,7 @@ class CustomerCollectionsWorkflow:
             self._state = state
 
             if self._close_request is None and (
-                iterations >= MAX_ITERATIONS
+                iterations >= case_input.max_iterations
                 or workflow.info().is_continue_as_new_suggested()
             ):
                 # A close update waits for the case to close, so it must not
@@ -166,7 +162,11 @@ class CustomerCollectionsWorkflow:
                 )
                 if self._close_request is None:
                     workflow.continue_as_new(
-                        CaseInput(customer_account=account, case_id=setup.case_id)
+                        CaseInput(
+                            customer_account=account,
+                            case_id=setup.case_id,
+                            max_iterations=case_input.max_iterations,
+                        )
                     )
                 continue
 

@@ -16,6 +16,9 @@ class CaseInput:
     customer_account: str
     case_id: int | None = None
     """Set when the workflow continues as new with a case already open."""
+    max_iterations: int = 200
+    """Loop iterations of one run before it continues as new, which keeps the
+    history of a case that lives for months short."""
 
 
 @dataclass
