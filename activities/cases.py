@@ -505,9 +505,9 @@ class CaseActivities:
             session.add(txn)
         collection_days = next(
             (
-                s.days
-                for s in snapshot.policy.steps
-                if s.code is CollectionLetterCode.COLLECTION
+                step.days
+                for step in snapshot.policy.steps
+                if step.code is CollectionLetterCode.COLLECTION
             ),
             None,
         )
@@ -581,7 +581,7 @@ class CaseActivities:
 
     @activity.defn
     def close_case_record(self, request: CloseCaseInput) -> None:
-        """Mark the case closed with its reason; a repeat changes nothing."""
+        """Mark the case closed with its reason. A repeated call changes nothing."""
         with self._session() as session:
             case = session.get(CollectionCase, request.case_id)
             if case is None:
@@ -601,14 +601,14 @@ class CaseActivities:
             case.next_action_date = None
             case.updated_at = utc_now()
             session.add(case)
-            who = f" by {request.closed_by}" if request.closed_by else ""
+            closed_by_text = f" by {request.closed_by}" if request.closed_by else ""
             add_event(
                 session,
                 case.id,  # type: ignore[arg-type]
                 "closed",
                 request.business_date,
                 "case_closed",
-                f"Case closed{who}: {request.reason}",
+                f"Case closed{closed_by_text}: {request.reason}",
                 {"reason": request.reason, "closed_by": request.closed_by},
             )
             session.commit()

@@ -19,5 +19,5 @@ def field_error(
     )
 
 
-def not_found(what: str, key: object, location: tuple[str, ...]) -> HTTPException:
-    return field_error(404, location, f"{what} {key} not found", "not_found")
+def not_found(entity: str, key: object, location: tuple[str, ...]) -> HTTPException:
+    return field_error(404, location, f"{entity} {key} not found", "not_found")

@@ -1,7 +1,7 @@
 """Error handlers that give every 4xx FastAPI's list shape, and a body limit.
 
 FastAPI returns a plain string ``detail`` for malformed JSON, unknown methods
-and the like; these handlers turn those into the same
+and the like. These handlers turn those into the same
 ``[{"loc", "msg", "type"}]`` list as field errors. Validation errors leave
 out the rejected input, so a huge or unencodable value is not echoed back.
 """

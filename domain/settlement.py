@@ -29,11 +29,11 @@ def allocate_credit(
 ) -> list[Allocation]:
     """Split ``credit`` (a positive amount) over open debits.
 
-    Named documents are settled first, in the order given. Whatever remains
-    then settles the oldest due first (ties by transaction date, then by
-    document number), unless documents were named: a remittance that names
-    its invoices does not spill over onto others, so the rest stays open as
-    an unapplied credit. Each debit is settled at most up to its open amount.
+    Named documents are settled first, in the order given. Without names, the
+    credit settles the oldest due first (ties by transaction date, then by
+    document number). A remittance that names its invoices does not spill
+    over onto others, so what remains stays open as an unapplied credit.
+    Each debit is settled at most up to its open amount.
     """
     if credit <= 0:
         return []

@@ -230,50 +230,42 @@ class CaseHarness:
             session.commit()
             return txn
 
-    def letters(self, account: str) -> list[CollectionLetter]:
+    def _rows(self, query):  # type: ignore[no-untyped-def]
         with Session(self.engine, expire_on_commit=False) as session:
-            return list(
-                session.exec(
-                    select(CollectionLetter)
-                    .where(CollectionLetter.customer_account == account)
-                    .order_by(CollectionLetter.letter_date)  # type: ignore[arg-type]
-                ).all()
-            )
+            return list(session.exec(query).all())
+
+    def letters(self, account: str) -> list[CollectionLetter]:
+        return self._rows(
+            select(CollectionLetter)
+            .where(CollectionLetter.customer_account == account)
+            .order_by(CollectionLetter.letter_date)  # type: ignore[arg-type]
+        )
 
     def letter_lines(self, letter_id: int) -> list[CollectionLetterLine]:
-        with Session(self.engine, expire_on_commit=False) as session:
-            return list(
-                session.exec(
-                    select(CollectionLetterLine)
-                    .where(CollectionLetterLine.letter_id == letter_id)
-                    .order_by(CollectionLetterLine.id)  # type: ignore[arg-type]
-                ).all()
-            )
+        return self._rows(
+            select(CollectionLetterLine)
+            .where(CollectionLetterLine.letter_id == letter_id)
+            .order_by(CollectionLetterLine.id)  # type: ignore[arg-type]
+        )
 
     def transactions(
         self, account: str, kind: TransactionKind
     ) -> list[CustomerTransaction]:
-        with Session(self.engine, expire_on_commit=False) as session:
-            return list(
-                session.exec(
-                    select(CustomerTransaction)
-                    .where(
-                        CustomerTransaction.customer_account == account,
-                        CustomerTransaction.kind == kind,
-                    )
-                    .order_by(CustomerTransaction.id)  # type: ignore[arg-type]
-                ).all()
+        return self._rows(
+            select(CustomerTransaction)
+            .where(
+                CustomerTransaction.customer_account == account,
+                CustomerTransaction.kind == kind,
             )
+            .order_by(CustomerTransaction.id)  # type: ignore[arg-type]
+        )
 
     def cases(self, account: str) -> list[CollectionCase]:
-        with Session(self.engine, expire_on_commit=False) as session:
-            return list(
-                session.exec(
-                    select(CollectionCase)
-                    .where(CollectionCase.customer_account == account)
-                    .order_by(CollectionCase.id)  # type: ignore[arg-type]
-                ).all()
-            )
+        return self._rows(
+            select(CollectionCase)
+            .where(CollectionCase.customer_account == account)
+            .order_by(CollectionCase.id)  # type: ignore[arg-type]
+        )
 
 
 def case_settings(task_queue: str) -> Settings:

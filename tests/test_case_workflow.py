@@ -239,9 +239,9 @@ class _DatabaseOutage(ActivityInboundInterceptor):
     06:00; the workflow's retry policy retries every five minutes meanwhile.
 
     The time-skipping server does not skip time while a workflow task waits
-    for a worker, so a stopped worker cannot be simulated across days; a
+    for a worker, so a stopped worker cannot be simulated across days. A
     worker that cannot reach its database for ten days has the same effect
-    on the case: nothing happens until it is back.
+    on the case, because nothing happens until it is back.
     """
 
     start = datetime(2024, 3, 6, 5, 0, tzinfo=UTC)

@@ -694,7 +694,7 @@ TWO_LETTERS = [
 
 def test_two_letter_sequence_stops_after_last() -> None:
     # Without a collection step the invoice stays at letter 2 after letter 2
-    # was sent; nothing further is planned, so the final letter and its fee
+    # was sent. Nothing further is planned, so the final letter and its fee
     # are not repeated.
     after_letter2 = invoice(
         1,
